@@ -1,0 +1,98 @@
+//! Flask's "zlib when it saves at least two bytes" rule, with reused state.
+//!
+//! A fresh deflate state allocates and zeroes ~300 KB, which would cost more
+//! than the rest of a request: each thread keeps one and resets it. The C
+//! zlib backend is used because only it reproduces Flask's bytes, and so
+//! Flask's decision, for every payload.
+
+use std::cell::RefCell;
+
+use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
+
+/// Decompressed payloads larger than this are refused: a cookie of a few
+/// KiB never legitimately inflates past it, and a zlib bomb must not
+/// allocate without bound.
+pub(crate) const MAX_INFLATED_BYTES: usize = 1 << 20;
+
+/// zlib cannot encode a non-empty input in fewer than 9 bytes (2 header,
+/// 4 checksum, 3 of deflate), so below this it never saves two bytes.
+const MIN_COMPRESSIBLE: usize = 11;
+
+thread_local! {
+    static DEFLATE: RefCell<Compress> = RefCell::new(Compress::new(Compression::new(6), true));
+    static INFLATE: RefCell<Decompress> = RefCell::new(Decompress::new(true));
+}
+
+/// The zlib stream of `raw` if it is at least two bytes shorter, else `None`.
+pub(crate) fn compress_if_smaller(raw: &[u8]) -> Option<Vec<u8>> {
+    if raw.len() < MIN_COMPRESSIBLE {
+        return None;
+    }
+    // Any output that does not fit `len - 2` bytes is not worth keeping, so
+    // zlib may stop as soon as the buffer is full.
+    let limit = raw.len() - 2;
+    let mut out = Vec::with_capacity(limit);
+    DEFLATE.with(|cell| {
+        let mut z = cell.borrow_mut();
+        z.reset();
+        match z.compress_vec(raw, &mut out, FlushCompress::Finish) {
+            Ok(Status::StreamEnd) if out.len() <= limit => Some(out),
+            _ => None,
+        }
+    })
+}
+
+/// Inflates a zlib stream; trailing bytes after its end are ignored, as in
+/// Python's `zlib.decompress`.
+pub(crate) fn decompress(data: &[u8]) -> Option<Vec<u8>> {
+    INFLATE.with(|cell| {
+        let mut z = cell.borrow_mut();
+        z.reset(true);
+        let mut out = Vec::with_capacity((data.len() * 4).clamp(64, MAX_INFLATED_BYTES));
+        loop {
+            let consumed = usize::try_from(z.total_in()).ok()?;
+            let before = (consumed, out.len());
+            let status = z
+                .decompress_vec(&data[consumed..], &mut out, FlushDecompress::Finish)
+                .ok()?;
+            match status {
+                Status::StreamEnd => return (out.len() <= MAX_INFLATED_BYTES).then_some(out),
+                _ if out.len() == out.capacity() => {
+                    if out.len() >= MAX_INFLATED_BYTES {
+                        return None;
+                    }
+                    out.reserve_exact(out.len().min(MAX_INFLATED_BYTES - out.len()));
+                }
+                _ if (usize::try_from(z.total_in()).ok()?, out.len()) == before => return None,
+                _ => {}
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compresses_only_when_it_saves_two_bytes() {
+        assert!(compress_if_smaller(b"{\"user_id\":42}").is_none());
+        let raw = vec![b'a'; 1000];
+        let z = compress_if_smaller(&raw).unwrap();
+        assert!(z.len() < raw.len() - 1);
+        assert_eq!(&z[..2], &[0x78, 0x9c], "zlib header, level 6");
+        assert_eq!(decompress(&z).unwrap(), raw);
+    }
+
+    #[test]
+    fn inflate_rejects_truncation_and_bombs() {
+        let z = compress_if_smaller(&vec![b'x'; 5000]).unwrap();
+        assert!(decompress(&z[..z.len() - 3]).is_none());
+        let bomb = compress_if_smaller(&vec![0u8; MAX_INFLATED_BYTES + 1]).unwrap();
+        assert!(decompress(&bomb).is_none());
+        let mut trailing = z.clone();
+        trailing.extend_from_slice(b"junk");
+        assert_eq!(decompress(&trailing).unwrap().len(), 5000);
+        assert!(decompress(b"not zlib").is_none());
+    }
+}

@@ -1,0 +1,332 @@
+//! Cookie attributes and the layer's settings, with secure defaults.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use cookie::{Cookie, SameSite};
+use http::HeaderValue;
+use time::OffsetDateTime;
+
+use crate::codec::{Codec, Key};
+use crate::ConfigError;
+
+/// Flask's `PERMANENT_SESSION_LIFETIME`.
+pub(crate) const DEFAULT_MAX_AGE: Duration = Duration::from_secs(31 * 24 * 3600);
+/// Werkzeug's `MAX_COOKIE_SIZE`, the lowest per-cookie limit seen in browsers.
+pub(crate) const DEFAULT_MAX_COOKIE_BYTES: usize = 4093;
+/// Leaves room under the 8 KiB `Cookie` line of nginx, Apache and Heroku.
+pub(crate) const DEFAULT_MAX_TOTAL_BYTES: usize = 7168;
+/// mod_auth_openidc's cap; chunk names stay two digits.
+pub(crate) const MAX_CHUNKS_CAP: usize = 99;
+pub(crate) const DEFAULT_MAX_CHUNKS: usize = MAX_CHUNKS_CAP;
+
+/// What the layer does with a session that exceeds its byte budget.
+///
+/// Either way nothing is written, so the client keeps its previous, still
+/// valid cookies, and a `tracing` error names the needed and allowed bytes.
+///
+/// ```
+/// use tower_cookie_session::{Key, OversizePolicy, SessionLayer};
+///
+/// let layer = SessionLayer::new(Key::generate()).with_oversize_policy(OversizePolicy::PassThrough);
+/// # let _ = layer;
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum OversizePolicy {
+    /// Replace the handler's response by an empty `500 Internal Server Error`
+    /// carrying the [`SessionTooLarge`](crate::SessionTooLarge) in its extensions.
+    #[default]
+    ServerError,
+    /// Send the handler's response unchanged, without the session's cookies.
+    PassThrough,
+}
+
+/// Everything a [`SessionLayer`](crate::SessionLayer) was configured with.
+#[derive(Clone)]
+pub(crate) struct Config {
+    pub(crate) codec: Codec,
+    pub(crate) name: String,
+    /// `name.1` … `name.99`, built once so requests compare names exactly.
+    pub(crate) chunk_names: Vec<String>,
+    pub(crate) max_age: Duration,
+    pub(crate) path: String,
+    pub(crate) domain: Option<String>,
+    pub(crate) secure: bool,
+    pub(crate) http_only: bool,
+    pub(crate) same_site: Option<SameSite>,
+    pub(crate) partitioned: bool,
+    pub(crate) refresh_each_request: bool,
+    pub(crate) save_on_server_error: bool,
+    pub(crate) max_cookie_bytes: usize,
+    pub(crate) max_total_bytes: usize,
+    pub(crate) max_chunks: usize,
+    pub(crate) oversize: OversizePolicy,
+}
+
+pub(crate) enum Expiry {
+    /// A browser-session cookie (no `Expires`).
+    Session,
+    At(OffsetDateTime),
+    Delete,
+}
+
+impl Config {
+    pub(crate) fn new(key: Key) -> Self {
+        let name = "session".to_owned();
+        Self {
+            codec: Codec::new(key),
+            chunk_names: chunk_names(&name),
+            name,
+            max_age: DEFAULT_MAX_AGE,
+            path: "/".to_owned(),
+            domain: None,
+            secure: true,
+            http_only: true,
+            same_site: Some(SameSite::Lax),
+            partitioned: false,
+            refresh_each_request: true,
+            save_on_server_error: false,
+            max_cookie_bytes: DEFAULT_MAX_COOKIE_BYTES,
+            max_total_bytes: DEFAULT_MAX_TOTAL_BYTES,
+            max_chunks: DEFAULT_MAX_CHUNKS,
+            oversize: OversizePolicy::ServerError,
+        }
+    }
+
+    /// Defaults with a throwaway key, to measure sessions built outside a layer.
+    pub(crate) fn detached() -> Self {
+        Self::new(Key::new([0u8; 32]).expect("non-empty"))
+    }
+
+    pub(crate) fn set_name(&mut self, name: &str) -> Result<(), ConfigError> {
+        if name.is_empty() || !name.bytes().all(is_tchar) {
+            return Err(ConfigError::InvalidCookieName {
+                name: name.to_owned(),
+            });
+        }
+        name.clone_into(&mut self.name);
+        self.chunk_names = chunk_names(name);
+        Ok(())
+    }
+
+    pub(crate) fn set_domain(&mut self, domain: &str) -> Result<(), ConfigError> {
+        let invalid = |reason| ConfigError::InvalidDomain {
+            domain: domain.to_owned(),
+            reason,
+        };
+        // Werkzeug strips a leading dot; browsers ignore it.
+        let trimmed = domain.strip_prefix('.').unwrap_or(domain);
+        if trimmed.is_empty() || trimmed.len() > 253 {
+            return Err(invalid("it must hold 1 to 253 characters"));
+        }
+        if trimmed.contains(':') {
+            return Err(invalid("a cookie domain has no port"));
+        }
+        if !trimmed
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        {
+            return Err(invalid(
+                "only ASCII letters, digits, '-' and '.' are allowed (use the punycode form)",
+            ));
+        }
+        if trimmed
+            .split('.')
+            .any(|label| label.is_empty() || label.len() > 63)
+        {
+            return Err(invalid("every label must hold 1 to 63 characters"));
+        }
+        self.domain = Some(trimmed.to_ascii_lowercase());
+        Ok(())
+    }
+
+    /// The cross-option rules, checked once when the layer is applied.
+    pub(crate) fn validate(&self) -> Result<(), String> {
+        let name = &self.name;
+        if !self.path.starts_with('/')
+            || self.path.bytes().any(|b| b == b';' || b.is_ascii_control())
+        {
+            return Err(ConfigError::InvalidPath {
+                path: self.path.clone(),
+            }
+            .to_string());
+        }
+        if name.starts_with("__Host-")
+            && (!self.secure || self.path != "/" || self.domain.is_some())
+        {
+            return Err(format!(
+                "cookie {name:?} has the __Host- prefix, which browsers accept only with Secure, Path=/ and no Domain \
+                 (secure: {}, path: {:?}, domain: {:?})",
+                self.secure, self.path, self.domain
+            ));
+        }
+        if name.starts_with("__Secure-") && !self.secure {
+            return Err(format!(
+                "cookie {name:?} has the __Secure- prefix, which browsers accept only with Secure"
+            ));
+        }
+        if self.partitioned && !self.secure {
+            return Err(
+                "a Partitioned cookie must also be Secure: call with_secure(true)".to_owned(),
+            );
+        }
+        if self.same_site == Some(SameSite::None) && !self.secure {
+            return Err(
+                "SameSite=None cookies must also be Secure: call with_secure(true)".to_owned(),
+            );
+        }
+        Ok(())
+    }
+
+    pub(crate) fn cookie<'a>(&self, name: &'a str, value: &'a str, expiry: &Expiry) -> Cookie<'a> {
+        let mut cookie = Cookie::build((name, value))
+            .path(self.path.clone())
+            .secure(self.secure)
+            .http_only(self.http_only)
+            .partitioned(self.partitioned);
+        if let Some(same_site) = self.same_site {
+            cookie = cookie.same_site(same_site);
+        }
+        if let Some(domain) = &self.domain {
+            cookie = cookie.domain(domain.clone());
+        }
+        match expiry {
+            Expiry::Session => {}
+            Expiry::At(at) => cookie = cookie.expires(*at),
+            Expiry::Delete => {
+                cookie = cookie
+                    .expires(OffsetDateTime::UNIX_EPOCH)
+                    .max_age(time::Duration::ZERO);
+            }
+        }
+        cookie.build()
+    }
+
+    /// The `Set-Cookie` value, or `None` if it could not be a header (never
+    /// for validated names and our token alphabet).
+    pub(crate) fn set_cookie(
+        &self,
+        name: &str,
+        value: &str,
+        expiry: &Expiry,
+    ) -> Option<HeaderValue> {
+        HeaderValue::try_from(self.cookie(name, value, expiry).to_string()).ok()
+    }
+
+    /// Length of `Set-Cookie: ` value's attribute part for this expiry,
+    /// measured on a real serialization (never estimated).
+    pub(crate) fn attributes_len(&self, expiry: &Expiry) -> usize {
+        self.cookie("", "", expiry).to_string().len() - 1
+    }
+
+    pub(crate) fn max_age_secs(&self) -> u64 {
+        self.max_age.as_secs()
+    }
+}
+
+fn chunk_names(name: &str) -> Vec<String> {
+    (1..=MAX_CHUNKS_CAP)
+        .map(|i| format!("{name}.{i}"))
+        .collect()
+}
+
+/// RFC 9110 `tchar`.
+fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+pub(crate) fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> Config {
+        Config::new(Key::new("k").unwrap())
+    }
+
+    #[test]
+    fn names_must_be_tokens() {
+        let mut c = config();
+        for bad in ["", "a:b", "a b", "a;b", "a=b", "sess\u{e9}", "a,b", "(x)"] {
+            assert!(c.set_name(bad).is_err(), "{bad:?}");
+        }
+        for good in [
+            "session",
+            "__Host-session",
+            "my_app.sid",
+            "a!#$%&'*+-.^_`|~1",
+        ] {
+            assert!(c.set_name(good).is_ok(), "{good:?}");
+        }
+        assert_eq!(c.chunk_names[0], "a!#$%&'*+-.^_`|~1.1");
+    }
+
+    #[test]
+    fn domains_are_checked_and_normalised() {
+        let mut c = config();
+        c.set_domain(".Example.com").unwrap();
+        assert_eq!(c.domain.as_deref(), Some("example.com"));
+        for bad in [
+            "",
+            ".",
+            "example.com:8080",
+            "exa mple.com",
+            "a..b",
+            "ex;ample.com",
+        ] {
+            assert!(c.set_domain(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn prefix_rules() {
+        let mut c = config();
+        c.set_name("__Host-s").unwrap();
+        assert!(c.validate().is_ok());
+        c.path = "/app".into();
+        assert!(c.validate().unwrap_err().contains("__Host-"));
+        c.path = "/".into();
+        c.set_domain("example.com").unwrap();
+        assert!(c.validate().is_err());
+        let mut c = config();
+        c.set_name("__Secure-s").unwrap();
+        c.secure = false;
+        assert!(c.validate().is_err());
+        let mut c = config();
+        c.partitioned = true;
+        c.secure = false;
+        assert!(c.validate().is_err());
+    }
+
+    #[test]
+    fn deletion_cookie_expires_at_the_epoch() {
+        let c = config();
+        let v = c.set_cookie("session", "", &Expiry::Delete).unwrap();
+        let text = v.to_str().unwrap();
+        assert!(text.starts_with("session=;"), "{text}");
+        assert!(text.contains("Max-Age=0"), "{text}");
+        assert!(
+            text.contains("Expires=Thu, 01 Jan 1970 00:00:00 GMT"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Secure") && text.contains("HttpOnly") && text.contains("SameSite=Lax")
+        );
+        assert!(text.contains("Path=/"));
+    }
+
+    #[test]
+    fn attribute_length_is_measured() {
+        let c = config();
+        let full = c.cookie("session", "abc", &Expiry::Session).to_string();
+        assert_eq!(
+            full.len(),
+            "session=abc".len() + c.attributes_len(&Expiry::Session)
+        );
+    }
+}

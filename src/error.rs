@@ -1,0 +1,218 @@
+//! Every public error type of the crate.
+
+use std::fmt;
+
+/// A configuration mistake, reported when a [`Key`](crate::Key), a
+/// [`Codec`](crate::codec::Codec) or a [`SessionLayer`](crate::SessionLayer) is built.
+///
+/// ```
+/// use tower_cookie_session::{ConfigError, Key};
+///
+/// let err = Key::new("").unwrap_err();
+/// assert!(matches!(err, ConfigError::EmptyKey));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The secret key is empty.
+    EmptyKey,
+    /// The cookie name is not an RFC 9110 token (it is empty, or holds a space, `:`, `;`, `=`…).
+    InvalidCookieName {
+        /// The rejected name.
+        name: String,
+    },
+    /// The cookie domain is malformed.
+    InvalidDomain {
+        /// The rejected domain.
+        domain: String,
+        /// Why it was rejected.
+        reason: &'static str,
+    },
+    /// The cookie path is malformed.
+    InvalidPath {
+        /// The rejected path.
+        path: String,
+    },
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::EmptyKey => f.write_str("the secret key is empty"),
+            Self::InvalidCookieName { name } => write!(
+                f,
+                "cookie name {name:?} is not a valid token (letters, digits and !#$%&'*+-.^_`|~ only)"
+            ),
+            Self::InvalidDomain { domain, reason } => {
+                write!(f, "cookie domain {domain:?} is invalid: {reason}")
+            }
+            Self::InvalidPath { path } => write!(
+                f,
+                "cookie path {path:?} is invalid: it must start with '/' and hold no control characters or ';'"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Why a cookie value was rejected by [`Codec::decode`](crate::codec::Codec::decode).
+///
+/// The reason is kept for logs and tests; the middleware turns every one of
+/// them into an empty session, as Flask does.
+///
+/// ```
+/// use tower_cookie_session::codec::{Codec, DecodeErrorKind, Key};
+///
+/// let codec = Codec::new(Key::new("secret").unwrap());
+/// let err = codec.decode("no-dots-here", 0, None).unwrap_err();
+/// assert_eq!(err.kind(), DecodeErrorKind::Malformed);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodeError {
+    kind: DecodeErrorKind,
+    detail: &'static str,
+}
+
+/// The class of a [`DecodeError`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DecodeErrorKind {
+    /// The value is not `payload.timestamp.signature` in strict URL-safe base64.
+    Malformed,
+    /// No configured key produced this signature: a wrong key or salt, or tampering.
+    BadSignature,
+    /// The signature is valid but older than `max_age`, or dated in the future.
+    Expired,
+    /// The signature is valid but the payload is not zlib, UTF-8, JSON or an object.
+    BadPayload,
+}
+
+impl DecodeError {
+    pub(crate) const fn new(kind: DecodeErrorKind, detail: &'static str) -> Self {
+        Self { kind, detail }
+    }
+
+    /// The class of failure.
+    #[must_use]
+    pub fn kind(&self) -> DecodeErrorKind {
+        self.kind
+    }
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match self.kind {
+            DecodeErrorKind::Malformed => "malformed session cookie",
+            DecodeErrorKind::BadSignature => "bad session cookie signature",
+            DecodeErrorKind::Expired => "expired session cookie",
+            DecodeErrorKind::BadPayload => "undecodable session payload",
+        };
+        write!(f, "{kind}: {}", self.detail)
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+/// A value could not be converted to or from the session's JSON.
+///
+/// Returned by [`Session::get`](crate::Session::get) and
+/// [`Session::insert`](crate::Session::insert).
+///
+/// ```
+/// use tower_cookie_session::Session;
+///
+/// let session = Session::default();
+/// session.insert("n", "not a number").unwrap();
+/// assert!(session.get::<u32>("n").is_err());
+/// ```
+#[derive(Debug)]
+pub struct Error {
+    inner: serde_json::Error,
+}
+
+impl Error {
+    pub(crate) fn json(inner: serde_json::Error) -> Self {
+        Self { inner }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "session value conversion failed: {}", self.inner)
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.inner)
+    }
+}
+
+/// The session could not be written because it exceeds the cookie budget.
+///
+/// Returned by [`Session::encoded_len`](crate::Session::encoded_len) checks and
+/// attached to the 500 response the layer sends instead of a cookie a browser
+/// would drop. See the crate docs, "Large sessions".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionTooLarge {
+    pub(crate) needed: usize,
+    pub(crate) allowed: usize,
+    pub(crate) chunks: usize,
+}
+
+impl SessionTooLarge {
+    /// Bytes the session's cookies would add to the request `Cookie` line.
+    #[must_use]
+    pub fn needed(&self) -> usize {
+        self.needed
+    }
+
+    /// The configured budget in the same unit.
+    #[must_use]
+    pub fn allowed(&self) -> usize {
+        self.allowed
+    }
+
+    /// How many chunk cookies the session would need.
+    #[must_use]
+    pub fn chunks(&self) -> usize {
+        self.chunks
+    }
+}
+
+impl fmt::Display for SessionTooLarge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "session too large: its cookies need {} bytes in {} chunk(s) but the budget allows {} bytes",
+            self.needed, self.chunks, self.allowed
+        )
+    }
+}
+
+impl std::error::Error for SessionTooLarge {}
+
+/// The request has no [`Session`](crate::Session): the [`SessionLayer`](crate::SessionLayer)
+/// is not installed on this route.
+///
+/// With the `axum` feature it is the extractor's rejection: a `500` whose
+/// body names the missing layer.
+///
+/// ```
+/// use tower_cookie_session::MissingSession;
+///
+/// assert!(MissingSession.to_string().contains("SessionLayer"));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MissingSession;
+
+impl fmt::Display for MissingSession {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(
+            "no session in the request extensions: is `SessionLayer` installed on this route?",
+        )
+    }
+}
+
+impl std::error::Error for MissingSession {}

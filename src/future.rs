@@ -1,0 +1,85 @@
+//! [`ResponseFuture`]: runs the inner service, then writes the session.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
+
+use http::{Response, StatusCode};
+use pin_project_lite::pin_project;
+
+use crate::body::ResponseBody;
+use crate::config::{Config, OversizePolicy};
+use crate::save::{self, RequestInfo};
+use crate::Session;
+
+pin_project! {
+    /// Response future of [`SessionService`](crate::SessionService).
+    pub struct ResponseFuture<F> {
+        #[pin]
+        inner: F,
+        state: Option<State>,
+    }
+}
+
+struct State {
+    session: Session,
+    config: Arc<Config>,
+    request: RequestInfo,
+}
+
+impl<F> ResponseFuture<F> {
+    pub(crate) fn new(
+        inner: F,
+        session: Session,
+        config: Arc<Config>,
+        request: RequestInfo,
+    ) -> Self {
+        Self {
+            inner,
+            state: Some(State {
+                session,
+                config,
+                request,
+            }),
+        }
+    }
+}
+
+impl<F> std::fmt::Debug for ResponseFuture<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResponseFuture").finish_non_exhaustive()
+    }
+}
+
+impl<F, B, E> Future for ResponseFuture<F>
+where
+    F: Future<Output = Result<Response<B>, E>>,
+{
+    type Output = Result<Response<ResponseBody<B>>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let mut res = ready!(this.inner.poll(cx))?;
+        let Some(State {
+            session,
+            config,
+            request,
+        }) = this.state.take()
+        else {
+            return Poll::Ready(Ok(res.map(ResponseBody::new)));
+        };
+        let Err(too_large) = save::finish(&config, &session, request, &mut res) else {
+            return Poll::Ready(Ok(res.map(ResponseBody::new)));
+        };
+        Poll::Ready(Ok(match config.oversize {
+            OversizePolicy::PassThrough => res.map(ResponseBody::new),
+            OversizePolicy::ServerError => {
+                let mut error = Response::new(ResponseBody::empty());
+                *error.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+                error.extensions_mut().insert(too_large);
+                error
+            }
+        }))
+    }
+}

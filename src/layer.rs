@@ -1,0 +1,356 @@
+//! [`SessionLayer`]: configuration and `impl Layer`.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use cookie::SameSite;
+use tower_layer::Layer;
+
+use crate::codec::{Digest, Key, KeyDerivation};
+use crate::config::{Config, OversizePolicy, MAX_CHUNKS_CAP};
+use crate::{ConfigError, SessionService};
+
+/// Keeps a Flask-compatible session in signed cookies.
+///
+/// Defaults are Flask's where they concern the format (cookie `session`,
+/// salt `cookie-session`, 31-day lifetime, refresh each request) and secure
+/// ones where they concern the browser (`Secure`, `HttpOnly`,
+/// `SameSite=Lax`). The configuration is checked when the layer is applied:
+/// a `__Host-` name without `Secure`, say, panics at start-up rather than
+/// failing at request time.
+///
+/// See the [crate docs](crate) for an example.
+#[derive(Clone)]
+#[must_use]
+pub struct SessionLayer {
+    config: Arc<Config>,
+}
+
+impl SessionLayer {
+    /// A layer signing with `key`.
+    ///
+    /// ```
+    /// use tower_cookie_session::{Key, SessionLayer};
+    ///
+    /// let layer = SessionLayer::new(Key::new(std::env::var("SECRET_KEY").unwrap_or("dev".into())).unwrap());
+    /// # let _ = layer;
+    /// ```
+    pub fn new(key: Key) -> Self {
+        if key.len() < 32 {
+            warn_short_key_once(key.len());
+        }
+        Self {
+            config: Arc::new(Config::new(key)),
+        }
+    }
+
+    fn update(mut self, f: impl FnOnce(&mut Config)) -> Self {
+        f(Arc::make_mut(&mut self.config));
+        self
+    }
+
+    /// Old keys still accepted, never used to sign (Flask's `SECRET_KEY_FALLBACKS`).
+    ///
+    /// ```
+    /// use tower_cookie_session::{Key, SessionLayer};
+    ///
+    /// let layer = SessionLayer::new(Key::generate()).with_fallback_keys([Key::new("the old secret").unwrap()]);
+    /// # let _ = layer;
+    /// ```
+    pub fn with_fallback_keys(self, keys: impl IntoIterator<Item = Key>) -> Self {
+        self.update(|c| c.codec = c.codec.clone().with_fallback_keys(keys))
+    }
+
+    /// The signing salt (default `cookie-session`, Flask's).
+    ///
+    /// ```
+    /// use tower_cookie_session::{Key, SessionLayer};
+    ///
+    /// let layer = SessionLayer::new(Key::generate()).with_salt("admin-session");
+    /// # let _ = layer;
+    /// ```
+    pub fn with_salt(self, salt: impl Into<String>) -> Self {
+        self.update(|c| c.codec = c.codec.clone().with_salt(salt))
+    }
+
+    /// The key derivation (default [`KeyDerivation::Hmac`], Flask's).
+    ///
+    /// ```
+    /// use tower_cookie_session::codec::KeyDerivation;
+    /// use tower_cookie_session::{Key, SessionLayer};
+    ///
+    /// let layer = SessionLayer::new(Key::generate()).with_key_derivation(KeyDerivation::Hmac);
+    /// # let _ = layer;
+    /// ```
+    pub fn with_key_derivation(self, derivation: KeyDerivation) -> Self {
+        self.update(|c| c.codec = c.codec.clone().with_key_derivation(derivation))
+    }
+
+    /// The digest (default [`Digest::Sha1`], Flask's).
+    ///
+    /// ```
+    /// use tower_cookie_session::codec::Digest;
+    /// use tower_cookie_session::{Key, SessionLayer};
+    ///
+    /// let layer = SessionLayer::new(Key::generate()).with_digest(Digest::Sha256);
+    /// # let _ = layer;
+    /// ```
+    pub fn with_digest(self, digest: Digest) -> Self {
+        self.update(|c| c.codec = c.codec.clone().with_digest(digest))
+    }
+
+    /// The cookie name (default `session`, Flask's `SESSION_COOKIE_NAME`).
+    /// Chunks are named `{name}.1`, `{name}.2`, …
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::InvalidCookieName`] if `name` is not an RFC 9110 token.
+    ///
+    /// ```
+    /// use tower_cookie_session::{Key, SessionLayer};
+    ///
+    /// let layer = SessionLayer::new(Key::generate()).with_cookie_name("__Host-session").unwrap();
+    /// assert!(SessionLayer::new(Key::generate()).with_cookie_name("a:b").is_err());
+    /// # let _ = layer;
+    /// ```
+    pub fn with_cookie_name(mut self, name: impl AsRef<str>) -> Result<Self, ConfigError> {
+        Arc::make_mut(&mut self.config).set_name(name.as_ref())?;
+        Ok(self)
+    }
+
+    /// How long a session stays valid (default 31 days, Flask's
+    /// `PERMANENT_SESSION_LIFETIME`): the server rejects older cookies, and
+    /// permanent sessions get an `Expires` this far ahead.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tower_cookie_session::{Key, SessionLayer};
+    ///
+    /// let layer = SessionLayer::new(Key::generate()).with_max_age(Duration::from_secs(8 * 3600));
+    /// # let _ = layer;
+    /// ```
+    pub fn with_max_age(self, max_age: Duration) -> Self {
+        self.update(|c| c.max_age = max_age)
+    }
+
+    /// The cookie `Path` (default `/`).
+    ///
+    /// # Panics
+    ///
+    /// When the layer is applied, if the path does not start with `/` or
+    /// holds `;` or control characters.
+    ///
+    /// ```
+    /// use tower_cookie_session::{Key, SessionLayer};
+    ///
+    /// let layer = SessionLayer::new(Key::generate()).with_path("/app");
+    /// # let _ = layer;
+    /// ```
+    pub fn with_path(self, path: impl Into<String>) -> Self {
+        self.update(|c| c.path = path.into())
+    }
+
+    /// The cookie `Domain` (default none: the cookie goes to this host only).
+    /// A leading dot is dropped, as Werkzeug does.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::InvalidDomain`] for an empty domain, a port, or
+    /// characters outside ASCII letters, digits, `-` and `.`.
+    ///
+    /// ```
+    /// use tower_cookie_session::{Key, SessionLayer};
+    ///
+    /// let layer = SessionLayer::new(Key::generate()).with_domain("example.com").unwrap();
+    /// assert!(SessionLayer::new(Key::generate()).with_domain("example.com:443").is_err());
+    /// # let _ = layer;
+    /// ```
+    pub fn with_domain(mut self, domain: impl AsRef<str>) -> Result<Self, ConfigError> {
+        Arc::make_mut(&mut self.config).set_domain(domain.as_ref())?;
+        Ok(self)
+    }
+
+    /// The `Secure` attribute (default `true`; turn off only for plain-HTTP
+    /// development, or to mirror Flask's default).
+    ///
+    /// ```
+    /// use tower_cookie_session::{Key, SessionLayer};
+    ///
+    /// let layer = SessionLayer::new(Key::generate()).with_secure(false);
+    /// # let _ = layer;
+    /// ```
+    pub fn with_secure(self, secure: bool) -> Self {
+        self.update(|c| c.secure = secure)
+    }
+
+    /// The `HttpOnly` attribute (default `true`: scripts cannot read the session).
+    ///
+    /// ```
+    /// use tower_cookie_session::{Key, SessionLayer};
+    ///
+    /// let layer = SessionLayer::new(Key::generate()).with_http_only(true);
+    /// # let _ = layer;
+    /// ```
+    pub fn with_http_only(self, http_only: bool) -> Self {
+        self.update(|c| c.http_only = http_only)
+    }
+
+    /// The `SameSite` attribute (default `Lax`); `None` (the Rust `Option`)
+    /// omits it, as Flask's default does.
+    ///
+    /// ```
+    /// use tower_cookie_session::{Key, SameSite, SessionLayer};
+    ///
+    /// let strict = SessionLayer::new(Key::generate()).with_same_site(SameSite::Strict);
+    /// let omitted = SessionLayer::new(Key::generate()).with_same_site(None);
+    /// # let _ = (strict, omitted);
+    /// ```
+    pub fn with_same_site(self, same_site: impl Into<Option<SameSite>>) -> Self {
+        let same_site = same_site.into();
+        self.update(|c| c.same_site = same_site)
+    }
+
+    /// The `Partitioned` attribute (CHIPS; default `false`). Requires `Secure`.
+    ///
+    /// ```
+    /// use tower_cookie_session::{Key, SessionLayer};
+    ///
+    /// let layer = SessionLayer::new(Key::generate()).with_partitioned(true);
+    /// # let _ = layer;
+    /// ```
+    pub fn with_partitioned(self, partitioned: bool) -> Self {
+        self.update(|c| c.partitioned = partitioned)
+    }
+
+    /// Re-issue permanent sessions on every response, renewing their
+    /// timestamp and `Expires` (default `true`, Flask's `SESSION_REFRESH_EACH_REQUEST`).
+    ///
+    /// ```
+    /// use tower_cookie_session::{Key, SessionLayer};
+    ///
+    /// let layer = SessionLayer::new(Key::generate()).with_refresh_each_request(false);
+    /// # let _ = layer;
+    /// ```
+    pub fn with_refresh_each_request(self, refresh: bool) -> Self {
+        self.update(|c| c.refresh_each_request = refresh)
+    }
+
+    /// Write the session on `5xx` responses too (default `false`: a failed
+    /// request leaves the client's cookie as it was).
+    ///
+    /// ```
+    /// use tower_cookie_session::{Key, SessionLayer};
+    ///
+    /// let layer = SessionLayer::new(Key::generate()).with_save_on_server_error(true);
+    /// # let _ = layer;
+    /// ```
+    pub fn with_save_on_server_error(self, save: bool) -> Self {
+        self.update(|c| c.save_on_server_error = save)
+    }
+
+    /// The largest `Set-Cookie` value (`name=value; attributes`) per cookie,
+    /// as Werkzeug measures it (default 4093). Larger sessions are chunked.
+    ///
+    /// ```
+    /// use tower_cookie_session::{Key, SessionLayer};
+    ///
+    /// let layer = SessionLayer::new(Key::generate()).with_max_cookie_bytes(4000);
+    /// # let _ = layer;
+    /// ```
+    pub fn with_max_cookie_bytes(self, bytes: usize) -> Self {
+        self.update(|c| c.max_cookie_bytes = bytes)
+    }
+
+    /// The most bytes the session's cookies may add to the request `Cookie`
+    /// line (default 7168, to stay under the 8 KiB header line of nginx,
+    /// Apache and Heroku). See the crate docs, "Large sessions", before
+    /// raising it.
+    ///
+    /// ```
+    /// use tower_cookie_session::{Key, SessionLayer};
+    ///
+    /// let layer = SessionLayer::new(Key::generate()).with_max_total_bytes(40 * 1024);
+    /// # let _ = layer;
+    /// ```
+    pub fn with_max_total_bytes(self, bytes: usize) -> Self {
+        self.update(|c| c.max_total_bytes = bytes)
+    }
+
+    /// The most chunk cookies a session may use (default and hard cap 99).
+    ///
+    /// ```
+    /// use tower_cookie_session::{Key, SessionLayer};
+    ///
+    /// let layer = SessionLayer::new(Key::generate()).with_max_chunks(4);
+    /// # let _ = layer;
+    /// ```
+    pub fn with_max_chunks(self, chunks: usize) -> Self {
+        self.update(|c| c.max_chunks = chunks.clamp(1, MAX_CHUNKS_CAP))
+    }
+
+    /// What to do with a session over budget (default
+    /// [`OversizePolicy::ServerError`]).
+    ///
+    /// ```
+    /// use tower_cookie_session::{Key, OversizePolicy, SessionLayer};
+    ///
+    /// let layer = SessionLayer::new(Key::generate()).with_oversize_policy(OversizePolicy::PassThrough);
+    /// # let _ = layer;
+    /// ```
+    pub fn with_oversize_policy(self, policy: OversizePolicy) -> Self {
+        self.update(|c| c.oversize = policy)
+    }
+}
+
+fn warn_short_key_once(len: usize) {
+    static WARNED: std::sync::Once = std::sync::Once::new();
+    WARNED.call_once(|| {
+        tracing::warn!(
+            key_len = len,
+            "the session secret key is shorter than 32 bytes; it works (Flask accepts any key), \
+             but a long random key (Key::generate) resists brute force"
+        );
+    });
+}
+
+impl<S> Layer<S> for SessionLayer {
+    type Service = SessionService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        if let Err(problem) = self.config.validate() {
+            panic!("invalid SessionLayer configuration: {problem}");
+        }
+        SessionService::new(inner, Arc::clone(&self.config))
+    }
+}
+
+impl fmt::Debug for SessionLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionLayer")
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("codec", &self.codec)
+            .field("name", &self.name)
+            .field("max_age", &self.max_age)
+            .field("path", &self.path)
+            .field("domain", &self.domain)
+            .field("secure", &self.secure)
+            .field("http_only", &self.http_only)
+            .field("same_site", &self.same_site)
+            .field("partitioned", &self.partitioned)
+            .field("refresh_each_request", &self.refresh_each_request)
+            .field("save_on_server_error", &self.save_on_server_error)
+            .field("max_cookie_bytes", &self.max_cookie_bytes)
+            .field("max_total_bytes", &self.max_total_bytes)
+            .field("max_chunks", &self.max_chunks)
+            .field("oversize", &self.oversize)
+            .finish()
+    }
+}

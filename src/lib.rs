@@ -1,0 +1,127 @@
+//! Flask-compatible sessions in signed cookies, as a tower middleware and
+//! an axum extractor.
+//!
+//! * **It speaks Flask.** The cookie is exactly what Flask writes
+//!   (itsdangerous `URLSafeTimedSerializer`, salt `cookie-session`,
+//!   HMAC-SHA1, tagged JSON, zlib when shorter, a signed timestamp, fallback
+//!   keys). A Flask app and a Rust service with the same secret share one
+//!   session, both ways.
+//! * **It holds large sessions.** A session too large for one cookie is
+//!   split over `session.1` … `session.N` under a byte budget; a session over
+//!   the budget is a clear error, never a cookie the browser silently drops.
+//! * **It is cheap.** The cookie is decoded on first use only; no boxing,
+//!   no store, no lock held across `.await`.
+//!
+//! # Quick start (axum)
+//!
+//! ```
+//! use axum::{routing::get, Router};
+//! use tower_cookie_session::{Key, Session, SessionLayer};
+//!
+//! async fn counter(session: Session) -> String {
+//!     let n: u64 = session.get("counter").unwrap_or_default().unwrap_or(0) + 1;
+//!     session.insert("counter", n).expect("a u64 is JSON");
+//!     format!("{n} visits")
+//! }
+//!
+//! let key = Key::new("the same SECRET_KEY as the Flask app").unwrap();
+//! let app: Router = Router::new()
+//!     .route("/", get(counter))
+//!     .layer(SessionLayer::new(key));
+//! ```
+//!
+//! # Plain tower
+//!
+//! ```
+//! use std::convert::Infallible;
+//! use http::{Request, Response};
+//! use tower::{service_fn, ServiceBuilder, ServiceExt};
+//! use tower_cookie_session::{Key, Session, SessionLayer};
+//!
+//! # tokio_test_block_on(async {
+//! let svc = ServiceBuilder::new()
+//!     .layer(SessionLayer::new(Key::generate()).with_secure(false))
+//!     .service(service_fn(|req: Request<String>| async move {
+//!         let session = req.extensions().get::<Session>().unwrap();
+//!         session.insert("user_id", 42).unwrap();
+//!         Ok::<_, Infallible>(Response::new(String::new()))
+//!     }));
+//!
+//! let res = svc.oneshot(Request::new(String::new())).await.unwrap();
+//! let set_cookie = res.headers()["set-cookie"].to_str().unwrap();
+//! assert!(set_cookie.starts_with("session=eyJ1c2VyX2lkIjo0Mn0."));
+//! assert_eq!(res.headers()["vary"], "Cookie");
+//! # });
+//! # fn tokio_test_block_on<F: std::future::Future>(f: F) -> F::Output {
+//! #     tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
+//! # }
+//! ```
+//!
+//! # When is the cookie written?
+//!
+//! As Flask's `save_session`:
+//!
+//! | after the handler | response |
+//! |---|---|
+//! | the session was used | `Vary: Cookie` |
+//! | modified and now empty (`clear()`) | the cookie is deleted |
+//! | modified | a new cookie |
+//! | permanent, refresh-each-request on (default) | re-issued with a new timestamp and `Expires` |
+//! | `5xx` response | nothing written (see [`SessionLayer::with_save_on_server_error`]) |
+//!
+//! A cookie that is missing, tampered with, expired or signed with an
+//! unknown key gives an empty session and a `tracing` debug event; the
+//! handler never sees a decode error.
+//!
+//! # Large sessions
+//!
+//! A session whose `Set-Cookie` line (`name=value; attributes`) would exceed
+//! 4093 bytes ([`SessionLayer::with_max_cookie_bytes`]) is written as
+//! `session=chunks-N` plus `session.1` … `session.N`, each with the same
+//! attributes. Flask reads such a session as empty. The whole set must fit
+//! [`SessionLayer::with_max_total_bytes`] (7168 bytes by default, so the
+//! request `Cookie` line stays under the 8 KiB that nginx, Apache and Heroku
+//! accept). Over budget, nothing is written and the response becomes a 500
+//! (or passes through, see [`OversizePolicy`]); the client keeps its previous
+//! cookies. [`Session::encoded_len`] lets a handler check first.
+//!
+//! # Feature flags
+//!
+//! | feature | default | what |
+//! |---|---|---|
+//! | `axum` | yes | [`Session`] as an axum extractor, `Option<Session>` too |
+//!
+//! # Security
+//!
+//! The session is signed, not encrypted: the client can read it. A copied
+//! cookie stays valid until its timestamp is older than the max age.
+//! Concurrent requests race: the last response's cookie wins.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod body;
+mod chunk;
+pub mod codec;
+mod config;
+mod error;
+#[cfg(feature = "axum")]
+mod extract;
+pub mod flask;
+mod future;
+mod layer;
+mod request;
+mod save;
+mod service;
+mod session;
+
+pub use cookie::SameSite;
+
+pub use crate::body::ResponseBody;
+pub use crate::codec::Key;
+pub use crate::config::OversizePolicy;
+pub use crate::error::{
+    ConfigError, DecodeError, DecodeErrorKind, Error, MissingSession, SessionTooLarge,
+};
+pub use crate::future::ResponseFuture;
+pub use crate::layer::SessionLayer;
+pub use crate::service::SessionService;
+pub use crate::session::Session;

@@ -1,0 +1,72 @@
+//! [`SessionService`]: the request side.
+
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use http::{Request, Response};
+use tower_service::Service;
+
+use crate::body::ResponseBody;
+use crate::config::Config;
+use crate::future::ResponseFuture;
+use crate::request::RequestCookies;
+use crate::save::RequestInfo;
+use crate::Session;
+
+/// The middleware built by [`SessionLayer`](crate::SessionLayer).
+///
+/// It finds the session cookie(s) in every `Cookie` header, puts a lazily
+/// decoded [`Session`] into the request extensions, and writes the session
+/// back after the inner service answered. See the [crate docs](crate).
+#[derive(Clone)]
+#[must_use]
+pub struct SessionService<S> {
+    inner: S,
+    config: Arc<Config>,
+}
+
+impl<S> SessionService<S> {
+    pub(crate) fn new(inner: S, config: Arc<Config>) -> Self {
+        Self { inner, config }
+    }
+}
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for SessionService<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+{
+    type Response = Response<ResponseBody<ResBody>>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
+        let cookies = RequestCookies::from_headers(req.headers(), &self.config);
+        let carried = cookies.carried;
+        let pending = cookies.into_pending(&self.config);
+        let request = RequestInfo {
+            had_session_cookie: pending.is_some(),
+            carried,
+        };
+        let session = Session::from_request(pending, Arc::clone(&self.config));
+        req.extensions_mut().insert(session.clone());
+        ResponseFuture::new(
+            self.inner.call(req),
+            session,
+            Arc::clone(&self.config),
+            request,
+        )
+    }
+}
+
+impl<S> std::fmt::Debug for SessionService<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionService")
+            .field("inner", &std::any::type_name::<S>())
+            .field("config", &self.config)
+            .finish()
+    }
+}

@@ -1,0 +1,439 @@
+//! The handle a handler uses: [`Session`].
+
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::codec::tagged;
+use crate::config::Config;
+use crate::request::Pending;
+use crate::{Error, SessionTooLarge};
+
+const PERMANENT: &str = "_permanent";
+
+/// The session of the current request: a map of JSON values, shared by
+/// every clone of the handle.
+///
+/// All methods are synchronous and hold an internal lock only for the call
+/// itself, so a `Session` can be used freely across `.await` points. The
+/// cookie is decoded on first use; a request whose handler never touches
+/// the session pays nothing for it.
+///
+/// Reads follow Flask's rules (`accessed`, `modified`): any method marks the
+/// session accessed (the response then gets `Vary: Cookie`); `insert`,
+/// `clear`, `set_permanent` and a `remove` that removes something mark it
+/// modified (the response then carries a new cookie).
+///
+/// See the [crate docs](crate) for the middleware and extractor.
+///
+/// ```
+/// use tower_cookie_session::Session;
+///
+/// let session = Session::default();
+/// session.insert("user_id", 42).unwrap();
+/// assert_eq!(session.get::<u64>("user_id").unwrap(), Some(42));
+/// assert_eq!(session.remove("user_id"), Some(serde_json::json!(42)));
+/// assert!(session.is_empty());
+/// ```
+#[derive(Clone, Default)]
+pub struct Session {
+    inner: Arc<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    data: Mutex<Data>,
+    accessed: AtomicBool,
+    modified: AtomicBool,
+    config: Option<Arc<Config>>,
+}
+
+#[derive(Default)]
+struct Data {
+    /// The request's cookie, until the first access decodes it.
+    pending: Option<Pending>,
+    /// The session in tagged (wire) form, keys as the handler sees them.
+    map: Map<String, Value>,
+}
+
+impl Data {
+    fn load(&mut self) -> &mut Map<String, Value> {
+        if let Some(pending) = self.pending.take() {
+            self.map = pending
+                .decode()
+                .map(tagged::unwrap_top_level)
+                .unwrap_or_default();
+        }
+        &mut self.map
+    }
+}
+
+impl Session {
+    pub(crate) fn from_request(pending: Option<Pending>, config: Arc<Config>) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                data: Mutex::new(Data {
+                    pending,
+                    map: Map::new(),
+                }),
+                config: Some(config),
+                ..Inner::default()
+            }),
+        }
+    }
+
+    /// A session holding `map`, a session in Flask's tagged-JSON form (as
+    /// [`Codec::decode`](crate::codec::Codec::decode) returns it).
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use tower_cookie_session::Session;
+    ///
+    /// let wire = json!({"_flashes": [{" t": ["message", "Hi"]}]});
+    /// let session = Session::from_tagged(wire.as_object().unwrap().clone());
+    /// assert_eq!(session.get::<Vec<(String, String)>>("_flashes").unwrap().unwrap()[0].1, "Hi");
+    /// ```
+    #[must_use]
+    pub fn from_tagged(map: Map<String, Value>) -> Self {
+        let session = Self::default();
+        session.lock().map = tagged::unwrap_top_level(map);
+        session
+    }
+
+    /// The session in Flask's tagged-JSON form, as it would be written.
+    ///
+    /// ```
+    /// use tower_cookie_session::{flask, Session};
+    ///
+    /// let session = Session::default();
+    /// session.insert("t", flask::Tuple((1, 2))).unwrap();
+    /// assert_eq!(serde_json::Value::Object(session.to_tagged()), serde_json::json!({"t": {" t": [1, 2]}}));
+    /// ```
+    #[must_use]
+    pub fn to_tagged(&self) -> Map<String, Value> {
+        self.touch();
+        let mut data = self.lock();
+        let map = data.load();
+        tagged::wrap_top_level(map).unwrap_or_else(|| map.clone())
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Data> {
+        // A panic in another holder cannot leave the map half-written: every
+        // critical section is a single map operation.
+        self.inner
+            .data
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn touch(&self) {
+        self.inner.accessed.store(true, Ordering::Release);
+    }
+
+    fn mark_modified(&self) {
+        self.inner.modified.store(true, Ordering::Release);
+    }
+
+    fn read<R>(&self, f: impl FnOnce(&Map<String, Value>) -> R) -> R {
+        self.touch();
+        f(self.lock().load())
+    }
+
+    /// The value under `key`, deserialized from its natural form (a Flask
+    /// tuple reads as a sequence, bytes as `Vec<u8>`, a UUID as its
+    /// hyphenated string, a datetime as an RFC 3339 string).
+    ///
+    /// # Errors
+    ///
+    /// If the stored value does not deserialize as `T`.
+    ///
+    /// ```
+    /// use tower_cookie_session::Session;
+    ///
+    /// let session = Session::default();
+    /// assert_eq!(session.get::<String>("missing").unwrap(), None);
+    /// session.insert("cart", vec!["apple", "pear"]).unwrap();
+    /// assert_eq!(session.get::<Vec<String>>("cart").unwrap().unwrap().len(), 2);
+    /// ```
+    pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, Error> {
+        self.get_value(key)
+            .map(|v| serde_json::from_value(v).map_err(Error::json))
+            .transpose()
+    }
+
+    /// The value under `key` in its natural JSON form.
+    ///
+    /// ```
+    /// use tower_cookie_session::{flask, Session};
+    ///
+    /// let session = Session::default();
+    /// session.insert("raw", flask::Bytes(vec![1, 2])).unwrap();
+    /// assert_eq!(session.get_value("raw"), Some(serde_json::json!([1, 2])));
+    /// ```
+    #[must_use]
+    pub fn get_value(&self, key: &str) -> Option<Value> {
+        self.read(|map| map.get(key).map(tagged::untag))
+    }
+
+    /// Stores `value` under `key` and marks the session modified (even if the
+    /// value is unchanged, as Flask does).
+    ///
+    /// An object whose only key looks like a Flask tag (`" t"`, `" b"`…) is
+    /// escaped so that Flask reads it back as the same object. Use the
+    /// [`flask`](crate::flask) wrappers to store tuples, bytes and the like.
+    ///
+    /// # Errors
+    ///
+    /// If `value` cannot be represented as JSON (a map with non-string keys,
+    /// or a serializer error).
+    ///
+    /// ```
+    /// use tower_cookie_session::Session;
+    ///
+    /// let session = Session::default();
+    /// session.insert("user", serde_json::json!({"name": "Zoë"})).unwrap();
+    /// assert!(session.is_modified());
+    /// ```
+    pub fn insert<T: Serialize>(&self, key: &str, value: T) -> Result<(), Error> {
+        let value = tagged::tag(serde_json::to_value(value).map_err(Error::json)?);
+        self.touch();
+        self.lock().load().insert(key.to_owned(), value);
+        self.mark_modified();
+        Ok(())
+    }
+
+    /// Removes `key` and returns its value in natural form. Marks the session
+    /// modified only if the key was present.
+    ///
+    /// ```
+    /// use tower_cookie_session::Session;
+    ///
+    /// let session = Session::default();
+    /// assert_eq!(session.remove("nothing"), None);
+    /// assert!(!session.is_modified());
+    /// ```
+    pub fn remove(&self, key: &str) -> Option<Value> {
+        self.touch();
+        let removed = self.lock().load().remove(key);
+        removed.map(|v| {
+            self.mark_modified();
+            tagged::untag(&v)
+        })
+    }
+
+    /// Removes everything. Always marks the session modified, so the
+    /// response deletes the cookie (logout).
+    ///
+    /// ```
+    /// use tower_cookie_session::Session;
+    ///
+    /// let session = Session::default();
+    /// session.clear();
+    /// assert!(session.is_modified() && session.is_empty());
+    /// ```
+    pub fn clear(&self) {
+        self.touch();
+        self.lock().load().clear();
+        self.mark_modified();
+    }
+
+    /// Whether `key` is present.
+    ///
+    /// ```
+    /// use tower_cookie_session::Session;
+    ///
+    /// assert!(!Session::default().contains_key("a"));
+    /// ```
+    #[must_use]
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.read(|map| map.contains_key(key))
+    }
+
+    /// Number of keys (Flask's `_permanent` and `_flashes` included).
+    ///
+    /// ```
+    /// use tower_cookie_session::Session;
+    ///
+    /// let session = Session::default();
+    /// session.insert("a", 1).unwrap();
+    /// assert_eq!(session.len(), 1);
+    /// ```
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.read(Map::len)
+    }
+
+    /// Whether the session holds no key.
+    ///
+    /// ```
+    /// use tower_cookie_session::Session;
+    ///
+    /// assert!(Session::default().is_empty());
+    /// ```
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.read(Map::is_empty)
+    }
+
+    /// The keys, in the order Flask writes them.
+    ///
+    /// ```
+    /// use tower_cookie_session::Session;
+    ///
+    /// let session = Session::default();
+    /// session.insert("b", 1).unwrap();
+    /// session.insert("a", 2).unwrap();
+    /// assert_eq!(session.keys(), ["a", "b"]);
+    /// ```
+    #[must_use]
+    pub fn keys(&self) -> Vec<String> {
+        self.read(|map| {
+            let mut keys: Vec<String> = map.keys().cloned().collect();
+            keys.sort_unstable();
+            keys
+        })
+    }
+
+    /// Flask's `session.permanent = value`: a permanent session's cookie gets
+    /// an `Expires` of now + max age, and (with refresh-each-request, the
+    /// default) is re-issued on every response, a sliding expiry.
+    ///
+    /// ```
+    /// use tower_cookie_session::Session;
+    ///
+    /// let session = Session::default();
+    /// session.set_permanent(true);
+    /// assert!(session.is_permanent());
+    /// ```
+    pub fn set_permanent(&self, permanent: bool) {
+        self.touch();
+        self.lock()
+            .load()
+            .insert(PERMANENT.to_owned(), Value::Bool(permanent));
+        self.mark_modified();
+    }
+
+    /// Flask's `session.permanent`.
+    ///
+    /// ```
+    /// use tower_cookie_session::Session;
+    ///
+    /// assert!(!Session::default().is_permanent());
+    /// ```
+    #[must_use]
+    pub fn is_permanent(&self) -> bool {
+        self.read(is_permanent)
+    }
+
+    /// Whether the session was changed during this request.
+    ///
+    /// ```
+    /// use tower_cookie_session::Session;
+    ///
+    /// let session = Session::default();
+    /// let _ = session.get::<u8>("x");
+    /// assert!(!session.is_modified());
+    /// ```
+    #[must_use]
+    pub fn is_modified(&self) -> bool {
+        self.inner.modified.load(Ordering::Acquire)
+    }
+
+    /// Whether the session was used at all during this request.
+    ///
+    /// ```
+    /// use tower_cookie_session::Session;
+    ///
+    /// let session = Session::default();
+    /// assert!(!session.is_accessed());
+    /// let _ = session.len();
+    /// assert!(session.is_accessed());
+    /// ```
+    #[must_use]
+    pub fn is_accessed(&self) -> bool {
+        self.inner.accessed.load(Ordering::Acquire)
+    }
+
+    /// The bytes this session's cookies would add to the request `Cookie`
+    /// line if it were written now, or the [`SessionTooLarge`] error the
+    /// layer would answer with. Lets a handler act before the response (trim
+    /// a cart, tell the user).
+    ///
+    /// A session that does not come from a [`SessionLayer`](crate::SessionLayer)
+    /// is measured with the layer's defaults and a throwaway key.
+    ///
+    /// # Errors
+    ///
+    /// [`SessionTooLarge`] when the session exceeds the layer's budget.
+    ///
+    /// ```
+    /// use tower_cookie_session::Session;
+    ///
+    /// let session = Session::default();
+    /// session.insert("user_id", 42).unwrap();
+    /// assert!(session.encoded_len().unwrap() < 100);
+    /// session.insert("blob", (0..20_000).map(|i| (i * 7919 % 251) as u8).collect::<Vec<_>>()).unwrap();
+    /// assert!(session.encoded_len().is_err());
+    /// ```
+    pub fn encoded_len(&self) -> Result<usize, SessionTooLarge> {
+        self.touch();
+        let detached;
+        let config = match &self.inner.config {
+            Some(config) => config,
+            None => {
+                detached = Config::detached();
+                &detached
+            }
+        };
+        let expiry = if self.save_state().1 {
+            crate::config::Expiry::At(time::OffsetDateTime::UNIX_EPOCH)
+        } else {
+            crate::config::Expiry::Session
+        };
+        let token = self.encode_with(config, crate::config::unix_now());
+        crate::chunk::plan(config, token.len(), config.attributes_len(&expiry))
+            .map(|plan| plan.request_bytes)
+    }
+
+    /// What the response side needs, without marking the session accessed.
+    pub(crate) fn save_state(&self) -> (bool, bool) {
+        let mut data = self.lock();
+        let map = data.load();
+        (map.is_empty(), is_permanent(map))
+    }
+
+    pub(crate) fn encode_with(&self, config: &Config, now: u64) -> String {
+        let mut data = self.lock();
+        let map = data.load();
+        match tagged::wrap_top_level(map) {
+            Some(wrapped) => config.codec.encode(&wrapped, now),
+            None => config.codec.encode(map, now),
+        }
+    }
+}
+
+/// Python truthiness of `session.get("_permanent", False)`.
+fn is_permanent(map: &Map<String, Value>) -> bool {
+    match map.get(PERMANENT) {
+        None | Some(Value::Null) | Some(Value::Bool(false)) => false,
+        Some(Value::Number(n)) => n.as_f64() != Some(0.0),
+        Some(Value::String(s)) => !s.is_empty(),
+        Some(Value::Array(a)) => !a.is_empty(),
+        Some(Value::Object(o)) => !o.is_empty(),
+        Some(Value::Bool(true)) => true,
+    }
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Session values can be secrets (tokens, CSRF keys): show the shape only.
+        f.debug_struct("Session")
+            .field("accessed", &self.is_accessed())
+            .field("modified", &self.is_modified())
+            .finish_non_exhaustive()
+    }
+}
