@@ -37,6 +37,28 @@ impl<B> ResponseBody<B> {
     pub(crate) fn empty() -> Self {
         Self { kind: Kind::Empty }
     }
+
+    /// The handler's body, or `None` if the layer replaced the response.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// use std::convert::Infallible;
+    /// use http::{Request, Response};
+    /// use tower::{service_fn, Layer, ServiceExt};
+    /// use tower_cookie_session::{Key, SessionLayer};
+    ///
+    /// let svc = SessionLayer::new(Key::generate())
+    ///     .layer(service_fn(|_: Request<()>| async { Ok::<_, Infallible>(Response::new("hi")) }));
+    /// let res = svc.oneshot(Request::new(())).await.unwrap();
+    /// assert_eq!(res.into_body().into_inner(), Some("hi"));
+    /// # });
+    /// ```
+    pub fn into_inner(self) -> Option<B> {
+        match self.kind {
+            Kind::Inner { body } => Some(body),
+            Kind::Empty => None,
+        }
+    }
 }
 
 impl<B: Body> Body for ResponseBody<B> {

@@ -64,16 +64,17 @@ impl RequestCookies {
     fn scan(&mut self, text: &str, header: Option<&HeaderValue>, config: &Config) {
         for cookie in Cookie::split_parse(text).flatten() {
             let name = cookie.name();
+            // Werkzeug unquotes `name="value"`; Flask never quotes, but proxies may.
             if name == config.name {
                 // The first cookie with the name wins, as in Werkzeug.
                 if self.base.is_none() {
-                    self.base = Some(locate(text, cookie.value(), header));
+                    self.base = Some(locate(text, cookie.value_trimmed(), header));
                 }
             } else if let Some(index) = chunk::index_of(name, &config.name) {
                 if !self.carried.contains(index) {
                     self.carried.insert(index);
                     self.chunks
-                        .push((index, locate(text, cookie.value(), header)));
+                        .push((index, locate(text, cookie.value_trimmed(), header)));
                 }
             }
         }

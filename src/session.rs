@@ -376,7 +376,8 @@ impl Session {
     /// let session = Session::default();
     /// session.insert("user_id", 42).unwrap();
     /// assert!(session.encoded_len().unwrap() < 100);
-    /// session.insert("blob", (0..20_000).map(|i| (i * 7919 % 251) as u8).collect::<Vec<_>>()).unwrap();
+    /// let noise: Vec<u64> = (0..4000u64).map(|i| i.wrapping_mul(2_654_435_761) % 1_000_003).collect();
+    /// session.insert("noise", noise).unwrap();
     /// assert!(session.encoded_len().is_err());
     /// ```
     pub fn encoded_len(&self) -> Result<usize, SessionTooLarge> {
