@@ -11,6 +11,7 @@ use http::{HeaderMap, HeaderValue};
 use serde_json::{Map, Value};
 
 use crate::chunk::{self, ChunkSet};
+use crate::codec::Codec;
 use crate::config::{unix_now, Config};
 
 /// A cookie value located in a request header, shared rather than copied.
@@ -127,6 +128,18 @@ impl RequestCookies {
 }
 
 impl Pending {
+    /// Whether the cookie could hold a permanent session, without verifying
+    /// it: any JSON spelling of a top-level `_permanent` key contains
+    /// `"_permanent"`. A "no" lets an untouched request skip the HMAC and
+    /// the parse; a forged "no" only skips a refresh; a "yes" is verified.
+    pub(crate) fn may_be_permanent(&self) -> bool {
+        const KEY: &[u8] = b"\"_permanent\"";
+        let Some(token) = self.cookies.token(&self.config) else {
+            return false;
+        };
+        Codec::unverified_payload(&token).is_some_and(|p| p.windows(KEY.len()).any(|w| w == KEY))
+    }
+
     pub(crate) fn decode(self) -> Option<Map<String, Value>> {
         let config = &self.config;
         let token = self.cookies.token(config)?;

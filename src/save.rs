@@ -36,9 +36,12 @@ pub(crate) fn finish<B>(
 ) -> Result<(), SessionTooLarge> {
     let accessed = session.is_accessed();
     let modified = session.is_modified();
-    let may_refresh = config.refresh_each_request && request.had_session_cookie;
-    if !accessed && !modified && !may_refresh {
-        return Ok(());
+    if !accessed && !modified {
+        // Untouched: only Flask's refresh of a permanent session can apply.
+        let may_refresh = config.refresh_each_request && request.had_session_cookie;
+        if !may_refresh || !session.may_be_permanent() {
+            return Ok(());
+        }
     }
     if accessed {
         add_vary_cookie(res.headers_mut());

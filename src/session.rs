@@ -400,6 +400,16 @@ impl Session {
             .map(|plan| plan.request_bytes)
     }
 
+    /// Whether an untouched session might be permanent (and so need Flask's
+    /// refresh), decided without decoding when possible.
+    pub(crate) fn may_be_permanent(&self) -> bool {
+        let data = self.lock();
+        match &data.pending {
+            Some(pending) => pending.may_be_permanent(),
+            None => is_permanent(&data.map),
+        }
+    }
+
     /// What the response side needs, without marking the session accessed.
     pub(crate) fn save_state(&self) -> (bool, bool) {
         let mut data = self.lock();

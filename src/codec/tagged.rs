@@ -292,7 +292,10 @@ mod tests {
         let tuple = json!({" t": ["a", "b"]}).as_object().unwrap().clone();
         assert_eq!(session_from_wire(tuple), None);
         let escaped = json!({" di": {" t__": 1}}).as_object().unwrap().clone();
-        assert_eq!(Value::Object(session_from_wire(escaped).unwrap()), json!({" t": 1}));
+        assert_eq!(
+            Value::Object(session_from_wire(escaped).unwrap()),
+            json!({" t": 1})
+        );
     }
 
     #[test]
