@@ -65,7 +65,7 @@ impl Data {
         if let Some(pending) = self.pending.take() {
             self.map = pending
                 .decode()
-                .map(tagged::unwrap_top_level)
+                .and_then(tagged::session_from_wire)
                 .unwrap_or_default();
         }
         &mut self.map
