@@ -1,0 +1,266 @@
+//! The request rows: an axum `Router` each, driven with `oneshot`, and the
+//! `Cookie` header each is sent with.
+//!
+//! Every router is materialised with `.with_state(())` (or its key state)
+//! before use, as `axum::serve` does, so layers are applied once, not per
+//! request. A row is compared with the `bare` router of its size: a no-op
+//! `Identity` layer sent the same `Cookie` header, so building and parsing
+//! the header costs both sides alike.
+
+use std::hint::black_box;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::header::{COOKIE, SET_COOKIE};
+use axum::http::{HeaderValue, Request, StatusCode};
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use axum_extra::extract::cookie::{Cookie, Key as JarKey, SignedCookieJar};
+use serde_json::{Map, Value};
+use tower::layer::util::Identity;
+use tower::ServiceExt;
+use tower_cookie_session::{Key, Session, SessionLayer};
+use tower_sessions::{MemoryStore, SessionManagerLayer};
+
+use super::{READ_KEY, SECRET, WRITE_KEY, WRITE_VALUE};
+
+/// One row: what is measured, the router, and the request's `Cookie` header.
+pub(crate) struct Row {
+    pub(crate) name: &'static str,
+    pub(crate) router: Router,
+    pub(crate) cookie: Option<HeaderValue>,
+}
+
+/// Sends `GET /` with `cookie` through a clone of `router` (an `Arc` clone).
+pub(crate) async fn send(router: &Router, cookie: Option<&HeaderValue>) -> Response {
+    let mut req = Request::new(Body::empty());
+    if let Some(cookie) = cookie {
+        req.headers_mut().insert(COOKIE, cookie.clone());
+    }
+    match router.clone().oneshot(req).await {
+        Ok(res) => res,
+        Err(never) => match never {},
+    }
+}
+
+/// The layer every row of ours uses: defaults, plus a 64 KiB budget so the
+/// 32 KiB payload fits (in chunks).
+pub(crate) fn our_layer() -> SessionLayer {
+    SessionLayer::new(Key::new(SECRET).expect("non-empty")).with_max_total_bytes(64 * 1024)
+}
+
+async fn plain() -> &'static str {
+    "ok"
+}
+
+async fn read(session: Session) -> &'static str {
+    black_box(session.get::<String>(READ_KEY).expect("a string"));
+    "ok"
+}
+
+/// Read one key, write one key.
+async fn read_write(session: Session) -> &'static str {
+    black_box(session.get::<String>(READ_KEY).expect("a string"));
+    session
+        .insert(WRITE_KEY, WRITE_VALUE)
+        .expect("a string is JSON");
+    "ok"
+}
+
+async fn ts_read_write(session: tower_sessions::Session) -> &'static str {
+    black_box(
+        session
+            .get::<String>(READ_KEY)
+            .await
+            .expect("memory store never fails"),
+    );
+    session
+        .insert(WRITE_KEY, WRITE_VALUE)
+        .await
+        .expect("memory store never fails");
+    "ok"
+}
+
+/// axum-extra's signed jar, `get` + `add` of the payload's JSON text: the
+/// jar's own work only (HMAC-SHA256, percent-encoding), no JSON.
+async fn jar_add_get(jar: SignedCookieJar) -> (SignedCookieJar, &'static str) {
+    let value = jar
+        .get("session")
+        .map(|c| c.value().to_owned())
+        .unwrap_or_default();
+    (jar.add(Cookie::new("session", value)), "ok")
+}
+
+/// The same jar used as a session store: parse the JSON, read one key,
+/// write one key, serialize.
+async fn jar_json(jar: SignedCookieJar) -> (SignedCookieJar, &'static str) {
+    let mut map: Map<String, Value> = jar
+        .get("session")
+        .and_then(|c| serde_json::from_str(c.value()).ok())
+        .unwrap_or_default();
+    black_box(map.get(READ_KEY));
+    map.insert(WRITE_KEY.to_owned(), Value::from(WRITE_VALUE));
+    let text = serde_json::to_string(&map).expect("a map is JSON");
+    (jar.add(Cookie::new("session", text)), "ok")
+}
+
+/// The `Cookie` header a browser would send back after `res`: every
+/// non-deleted `name=value` of its `Set-Cookie` lines.
+pub(crate) fn cookie_from(res: &Response) -> HeaderValue {
+    let pairs: Vec<&str> = res
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok()?.split(';').next())
+        .filter(|pair| !pair.ends_with('='))
+        .collect();
+    assert!(!pairs.is_empty(), "the response set no cookie");
+    HeaderValue::from_str(&pairs.join("; ")).expect("cookies are header-safe")
+}
+
+fn bare(cookie: Option<HeaderValue>, name: &'static str) -> Row {
+    Row {
+        name,
+        router: Router::new()
+            .route("/", get(plain))
+            .layer(Identity::new())
+            .with_state(()),
+        cookie,
+    }
+}
+
+/// Rows that do not depend on the payload: no `Cookie` header at all.
+pub(crate) fn no_cookie_rows() -> Vec<Row> {
+    vec![
+        bare(None, "bare_nocookie"),
+        Row {
+            name: "ours_nocookie",
+            router: Router::new()
+                .route("/", get(plain))
+                .layer(our_layer())
+                .with_state(()),
+            cookie: None,
+        },
+    ]
+}
+
+/// The rows for one payload. Each session is first filled with `payload`
+/// through its own middleware; the `Cookie` header sent is the one a client
+/// gets back from a read + write response.
+pub(crate) async fn rows(payload: &Map<String, Value>) -> Vec<Row> {
+    let payload = Arc::new(payload.clone());
+    let with = |router: Router<()>, layer: SessionLayer| router.layer(layer).with_state(());
+
+    // Ours.
+    let seed = {
+        let payload = Arc::clone(&payload);
+        get(move |session: Session| async move {
+            for (k, v) in payload.iter() {
+                session.insert(k, v).expect("JSON");
+            }
+        })
+    };
+    let seeded = send(&with(Router::new().route("/", seed), our_layer()), None).await;
+    let rw = with(Router::new().route("/", get(read_write)), our_layer());
+    let res = send(&rw, Some(&cookie_from(&seeded))).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let ours = cookie_from(&res);
+    let res = send(&rw, Some(&ours)).await;
+    assert_eq!(
+        cookie_from(&res).len(),
+        ours.len(),
+        "the cookie keeps its size"
+    );
+
+    // tower-sessions, memory store: the seeding and measured routers share it.
+    let ts_layer = SessionManagerLayer::new(MemoryStore::default());
+    let ts_seed = {
+        let payload = Arc::clone(&payload);
+        get(move |session: tower_sessions::Session| async move {
+            for (k, v) in payload.iter() {
+                session.insert(k, v).await.expect("memory store");
+            }
+        })
+    };
+    let ts_seeded = send(
+        &Router::new()
+            .route("/", ts_seed)
+            .layer(ts_layer.clone())
+            .with_state(()),
+        None,
+    )
+    .await;
+    let ts_cookie = cookie_from(&ts_seeded);
+    let ts = Router::new()
+        .route("/", get(ts_read_write))
+        .layer(ts_layer)
+        .with_state(());
+    assert_eq!(send(&ts, Some(&ts_cookie)).await.status(), StatusCode::OK);
+
+    // axum-extra SignedCookieJar (key from router state).
+    let jar_key = JarKey::from(&SECRET[..]);
+    let text = serde_json::to_string(&*payload).expect("JSON");
+    let jar_seed = get(move |jar: SignedCookieJar| {
+        let text = text.clone();
+        async move { (jar.add(Cookie::new("session", text)), "ok") }
+    });
+    let jar_router =
+        |route| -> Router { Router::new().route("/", route).with_state(jar_key.clone()) };
+    let jar_seeded = send(&jar_router(jar_seed), None).await;
+    let jar_cookie = cookie_from(&jar_seeded);
+    let jar = jar_router(get(jar_add_get));
+    let res = send(&jar, Some(&jar_cookie)).await;
+    assert_eq!(
+        cookie_from(&res),
+        jar_cookie,
+        "the jar round-trips the value"
+    );
+    let jar_session = jar_router(get(jar_json));
+    assert_eq!(
+        cookie_from(&send(&jar_session, Some(&jar_cookie)).await).len(),
+        jar_cookie.len()
+    );
+
+    let norefresh = our_layer().with_refresh_each_request(false);
+    let row = |name, router, cookie: &HeaderValue| Row {
+        name,
+        router,
+        cookie: Some(cookie.clone()),
+    };
+    let rows = vec![
+        bare(Some(ours.clone()), "bare"),
+        row(
+            "untouched",
+            with(Router::new().route("/", get(plain)), our_layer()),
+            &ours,
+        ),
+        row(
+            "untouched_norefresh",
+            with(Router::new().route("/", get(plain)), norefresh),
+            &ours,
+        ),
+        row(
+            "read",
+            with(Router::new().route("/", get(read)), our_layer()),
+            &ours,
+        ),
+        row("read_write", rw, &ours),
+        bare(Some(ts_cookie.clone()), "bare_ts"),
+        row("tower_sessions", ts, &ts_cookie),
+        bare(Some(jar_cookie.clone()), "bare_jar"),
+        row("jar_add_get", jar, &jar_cookie),
+        row("jar_json", jar_session, &jar_cookie),
+    ];
+    for row in &rows {
+        let res = send(&row.router, row.cookie.as_ref()).await;
+        assert_eq!(res.status(), StatusCode::OK, "{}", row.name);
+        let wrote = res.headers().contains_key(SET_COOKIE);
+        let writes = matches!(
+            row.name,
+            "read_write" | "tower_sessions" | "jar_add_get" | "jar_json"
+        );
+        assert_eq!(wrote, writes, "{}: Set-Cookie", row.name);
+    }
+    rows
+}
