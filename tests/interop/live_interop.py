@@ -21,6 +21,8 @@ import datetime as dt
 import email.utils
 import hashlib
 import json
+import random
+import string
 import os
 import signal
 import socket
@@ -635,6 +637,51 @@ class Suite:
         self.step("future", reject("K2 cookie from the future", mint(K2, {"counter": 5}, timestamp=now + 3600)))
         self.step("fresh session after unknown key", fresh_after_unknown)
 
+    # -------------------------------------------------------------- phase 3: large sessions
+    def run_phase3(self) -> None:
+        """Flask reads every session that fits one cookie; a chunked one is
+        Rust-only (Flask sees a bad signature: an empty session, no error)."""
+        rust, flask = self.rust, self.flask
+        rng = random.Random(7)
+        alphabet = string.ascii_letters + string.digits
+
+        def text(n: int) -> str:
+            return "".join(rng.choice(alphabet) for _ in range(n))
+
+        def jar_names() -> list[str]:
+            return sorted(c.name for c in self.http.cookies if c.name == "session" or c.name.startswith("session."))
+
+        def near_limit():
+            self.req(rust, "POST", "/clear")
+            self.expected = {}
+            big = text(3700)
+            r = self.write(rust, "str", "big", big, big)
+            sc = session_set_cookie(r) or ""
+            R.check(
+                "a ~3.9 KB session is one cookie under 4093 bytes",
+                3500 < len(sc) <= 4093 and jar_names() == ["session"],
+                f"{len(sc)} bytes, jar {jar_names()}",
+            )
+            self.agree("flask reads the largest single-cookie sessions rust writes")
+
+        def chunked():
+            huge = text(6000)
+            self.write(rust, "str", "big", huge, huge)
+            R.check("a ~8 KB session is chunked", jar_names() == ["session", "session.1", "session.2"], f"jar {jar_names()}")
+            got_rust = norm(self.state(rust))
+            R.check("rust reads the chunked session back", got_rust == norm(self.expected), f"{dumps(got_rust)[:200]}")
+            got_flask = self.state(flask)
+            R.check("flask sees a chunked session as empty, without an error", got_flask == {}, f"{dumps(got_flask)[:200]}")
+
+        def shrink():
+            self.write(rust, "str", "big", "small again", "small again")
+            R.check("shrinking back to one cookie expires the chunks", jar_names() == ["session"], f"jar {jar_names()}")
+            self.agree("flask reads the session again once it fits one cookie")
+
+        self.step("near limit", near_limit)
+        self.step("chunked", chunked)
+        self.step("shrink", shrink)
+
     def run(self) -> None:
         print(f"# phase 1: SECRET_KEY=K1 (rust {self.rust.base}, flask {self.flask.base})", flush=True)
         self.run_phase1()
@@ -646,6 +693,8 @@ class Suite:
         print(f"#   rust {self.rust.base}, flask {self.flask.base}", flush=True)
         self.run_phase2()
         self.check_byte_identity("phase 2")
+        print("# phase 3: large sessions", flush=True)
+        self.run_phase3()
 
 
 def _on_sigterm(signum, _frame) -> None:
