@@ -9,7 +9,9 @@
 //! Configuration (environment):
 //! * `SECRET_KEY` — the current key (required);
 //! * `SECRET_KEY_FALLBACKS` — comma-separated older keys, still accepted (optional);
-//! * `PORT` — port to bind on 127.0.0.1 (default 3000).
+//! * `PORT` — port to bind on 127.0.0.1 (default 3000);
+//! * `MAX_TOTAL_BYTES` — the session's cookie budget,
+//!   [`SessionLayer::with_max_total_bytes`] (optional, default 7168).
 //!
 //! ```sh
 //! SECRET_KEY=dev PORT=3000 cargo run --example flask_interop
@@ -24,7 +26,14 @@
 //!   `tuple` (array), `bytes` (array of ints), `datetime` (unix seconds),
 //!   `uuid` (hyphenated), `markup` (string) — stored with the Python type;
 //! * `POST /flash` with `{"category", "message"}`; `GET /flashes` pops them;
-//! * `POST /permanent` with `{"on": bool}`; `POST /clear`; `POST /counter`.
+//! * `POST /permanent` with `{"on": bool}`; `POST /clear`; `POST /counter`;
+//! * `POST /login` with `{"user"}`, `POST /logout` (clears the session),
+//!   `GET /whoami` → `{"user": name or null}`;
+//! * `POST /cart/add` with `{"item", "qty"}` (a `{item: qty}` object under
+//!   `cart`), `GET /cart` → `{"cart": {...}}`.
+//!
+//! The mixed-fleet suite (`tests/e2e/run.sh`) runs this app and the Flask
+//! one behind nginx.
 
 use std::env;
 use std::net::Ipv4Addr;
@@ -36,7 +45,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
-use tower_cookie_session::{flask, Key, Session, SessionLayer};
+use tower_cookie_session::{flask, Compression, Key, Session, SessionLayer};
 
 type Reply = Result<Json<Value>, (StatusCode, String)>;
 
@@ -170,6 +179,57 @@ async fn counter(session: Session) -> Reply {
     Ok(Json(json!({ "counter": n })))
 }
 
+#[derive(Deserialize)]
+struct LoginBody {
+    user: String,
+}
+
+async fn login(session: Session, Json(body): Json<LoginBody>) -> Reply {
+    session.insert("user", &body.user).map_err(internal)?;
+    Ok(Json(json!({ "user": body.user })))
+}
+
+/// Logging out forgets everything, as `session.clear()` does in Flask.
+async fn logout(session: Session) -> Json<Value> {
+    session.clear();
+    Json(json!({ "user": null }))
+}
+
+async fn whoami(session: Session) -> Reply {
+    let user = session.get::<String>("user").map_err(internal)?;
+    Ok(Json(json!({ "user": user })))
+}
+
+#[derive(Deserialize)]
+struct CartBody {
+    item: String,
+    #[serde(default = "one")]
+    qty: i64,
+}
+
+fn one() -> i64 {
+    1
+}
+
+async fn cart_add(session: Session, Json(body): Json<CartBody>) -> Reply {
+    let mut cart = session
+        .get::<Map<String, Value>>("cart")
+        .map_err(internal)?
+        .unwrap_or_default();
+    let qty = cart.get(&body.item).and_then(Value::as_i64).unwrap_or(0) + body.qty;
+    cart.insert(body.item, qty.into());
+    session.insert("cart", &cart).map_err(internal)?;
+    Ok(Json(json!({ "cart": cart })))
+}
+
+async fn cart(session: Session) -> Reply {
+    let cart = session
+        .get::<Map<String, Value>>("cart")
+        .map_err(internal)?
+        .unwrap_or_default();
+    Ok(Json(json!({ "cart": cart })))
+}
+
 fn app(layer: SessionLayer) -> Router {
     Router::new()
         .route("/state", get(state))
@@ -179,6 +239,11 @@ fn app(layer: SessionLayer) -> Router {
         .route("/permanent", post(permanent))
         .route("/clear", post(clear))
         .route("/counter", post(counter))
+        .route("/login", post(login))
+        .route("/logout", post(logout))
+        .route("/whoami", get(whoami))
+        .route("/cart", get(cart))
+        .route("/cart/add", post(cart_add))
         .layer(layer)
 }
 
@@ -201,8 +266,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
 
     // Plain http on loopback: the cookie must not be `Secure`.
+    // Compression::Flask makes every cookie byte-identical to the one Flask
+    // writes for the same session and second; the suite checks that.
     let layer = SessionLayer::new(Key::new(secret)?)
         .with_fallback_keys(fallbacks)
+        .with_compression(Compression::Flask)
         .with_secure(false);
 
     let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port)).await?;

@@ -1,11 +1,13 @@
 //! Cookie attributes and the layer's settings, with secure defaults.
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use cookie::{Cookie, SameSite};
 use http::HeaderValue;
 use time::OffsetDateTime;
 
+use crate::cache::DecodeCache;
 use crate::codec::{Codec, Key};
 use crate::ConfigError;
 
@@ -41,6 +43,49 @@ pub enum OversizePolicy {
     PassThrough,
 }
 
+/// When the layer deflates the session payload.
+///
+/// Flask reads the cookie under every policy: it inflates any payload that
+/// starts with `.`. [`Codec::encode`](crate::codec::Codec::encode) always
+/// keeps Flask's rule.
+///
+/// ```
+/// use tower_cookie_session::{Compression, Key, SessionLayer};
+///
+/// let layer = SessionLayer::new(Key::generate()).with_compression(Compression::Never);
+/// # let _ = layer;
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Compression {
+    /// Deflate payloads of at least [`Compression::AUTO_MIN_JSON_BYTES`] of
+    /// JSON, keeping the result when it is at least two bytes shorter. Below
+    /// that deflate saves a few bytes for several microseconds.
+    #[default]
+    Auto,
+    /// Flask's rule: try every payload, keep it if two bytes shorter. The
+    /// cookie is then byte-identical to the one Flask writes.
+    Flask,
+    /// Never deflate: the fastest writes, the largest cookies.
+    Never,
+}
+
+impl Compression {
+    /// The JSON size from which [`Compression::Auto`] tries deflate.
+    pub const AUTO_MIN_JSON_BYTES: usize = 512;
+
+    pub(crate) fn tries(self, json_len: usize) -> bool {
+        match self {
+            Self::Auto => json_len >= Self::AUTO_MIN_JSON_BYTES,
+            Self::Flask => true,
+            Self::Never => false,
+        }
+    }
+}
+
+/// Default bound of the verified-session cache.
+pub(crate) const DEFAULT_DECODE_CACHE_BYTES: usize = 16 * 1024 * 1024;
+
 /// Everything a [`SessionLayer`](crate::SessionLayer) was configured with.
 #[derive(Clone)]
 pub(crate) struct Config {
@@ -61,6 +106,11 @@ pub(crate) struct Config {
     pub(crate) max_total_bytes: usize,
     pub(crate) max_chunks: usize,
     pub(crate) oversize: OversizePolicy,
+    pub(crate) compression: Compression,
+    pub(crate) cache_bytes: usize,
+    /// Rebuilt by every builder call, so entries verified under one
+    /// configuration (keys, salt, name…) never serve another.
+    pub(crate) cache: Option<Arc<DecodeCache>>,
 }
 
 pub(crate) enum Expiry {
@@ -90,7 +140,14 @@ impl Config {
             max_total_bytes: DEFAULT_MAX_TOTAL_BYTES,
             max_chunks: DEFAULT_MAX_CHUNKS,
             oversize: OversizePolicy::ServerError,
+            compression: Compression::Auto,
+            cache_bytes: DEFAULT_DECODE_CACHE_BYTES,
+            cache: DecodeCache::new(DEFAULT_DECODE_CACHE_BYTES).map(Arc::new),
         }
+    }
+
+    pub(crate) fn reset_cache(&mut self) {
+        self.cache = DecodeCache::new(self.cache_bytes).map(Arc::new);
     }
 
     /// Defaults with a throwaway key, to measure sessions built outside a layer.

@@ -8,7 +8,7 @@ use cookie::SameSite;
 use tower_layer::Layer;
 
 use crate::codec::{Digest, Key, KeyDerivation};
-use crate::config::{Config, OversizePolicy, MAX_CHUNKS_CAP};
+use crate::config::{Compression, Config, OversizePolicy, MAX_CHUNKS_CAP};
 use crate::{ConfigError, SessionService};
 
 /// Keeps a Flask-compatible session in signed cookies.
@@ -46,7 +46,9 @@ impl SessionLayer {
     }
 
     fn update(mut self, f: impl FnOnce(&mut Config)) -> Self {
-        f(Arc::make_mut(&mut self.config));
+        let config = Arc::make_mut(&mut self.config);
+        f(config);
+        config.reset_cache();
         self
     }
 
@@ -115,7 +117,9 @@ impl SessionLayer {
     /// # let _ = layer;
     /// ```
     pub fn with_cookie_name(mut self, name: impl AsRef<str>) -> Result<Self, ConfigError> {
-        Arc::make_mut(&mut self.config).set_name(name.as_ref())?;
+        let config = Arc::make_mut(&mut self.config);
+        config.set_name(name.as_ref())?;
+        config.reset_cache();
         Ok(self)
     }
 
@@ -167,7 +171,9 @@ impl SessionLayer {
     /// # let _ = layer;
     /// ```
     pub fn with_domain(mut self, domain: impl AsRef<str>) -> Result<Self, ConfigError> {
-        Arc::make_mut(&mut self.config).set_domain(domain.as_ref())?;
+        let config = Arc::make_mut(&mut self.config);
+        config.set_domain(domain.as_ref())?;
+        config.reset_cache();
         Ok(self)
     }
 
@@ -301,6 +307,36 @@ impl SessionLayer {
     pub fn with_oversize_policy(self, policy: OversizePolicy) -> Self {
         self.update(|c| c.oversize = policy)
     }
+
+    /// When to deflate the payload (default [`Compression::Auto`]: from 512
+    /// bytes of JSON, where it shrinks typical sessions by a quarter or
+    /// more). [`Compression::Flask`] reproduces Flask's cookies byte for byte.
+    ///
+    /// ```
+    /// use tower_cookie_session::{Compression, Key, SessionLayer};
+    ///
+    /// let layer = SessionLayer::new(Key::generate()).with_compression(Compression::Flask);
+    /// # let _ = layer;
+    /// ```
+    pub fn with_compression(self, compression: Compression) -> Self {
+        self.update(|c| c.compression = compression)
+    }
+
+    /// Bound, in bytes, of the process-wide cache of verified sessions
+    /// (default 16 MiB; `0` turns it off). A request carrying a token this
+    /// layer already verified or wrote skips HMAC, inflate and JSON parsing;
+    /// max age is still enforced on every request. Only valid tokens are
+    /// cached, so forged cookies cannot fill it.
+    ///
+    /// ```
+    /// use tower_cookie_session::{Key, SessionLayer};
+    ///
+    /// let layer = SessionLayer::new(Key::generate()).with_decode_cache_bytes(64 * 1024 * 1024);
+    /// # let _ = layer;
+    /// ```
+    pub fn with_decode_cache_bytes(self, bytes: usize) -> Self {
+        self.update(|c| c.cache_bytes = bytes)
+    }
 }
 
 fn warn_short_key_once(len: usize) {
@@ -351,6 +387,8 @@ impl fmt::Debug for Config {
             .field("max_total_bytes", &self.max_total_bytes)
             .field("max_chunks", &self.max_chunks)
             .field("oversize", &self.oversize)
+            .field("compression", &self.compression)
+            .field("decode_cache", &self.cache)
             .finish()
     }
 }

@@ -99,6 +99,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod body;
+mod cache;
 mod chunk;
 pub mod codec;
 mod config;
@@ -117,7 +118,7 @@ pub use cookie::SameSite;
 
 pub use crate::body::ResponseBody;
 pub use crate::codec::Key;
-pub use crate::config::OversizePolicy;
+pub use crate::config::{Compression, OversizePolicy};
 pub use crate::error::{
     ConfigError, DecodeError, DecodeErrorKind, Error, MissingSession, SessionTooLarge,
 };

@@ -10,9 +10,11 @@ use http::header::COOKIE;
 use http::{HeaderMap, HeaderValue};
 use serde_json::{Map, Value};
 
+use crate::cache::Entry;
 use crate::chunk::{self, ChunkSet};
-use crate::codec::Codec;
+use crate::codec::{tagged, Codec};
 use crate::config::{unix_now, Config};
+use crate::{DecodeError, DecodeErrorKind};
 
 /// A cookie value located in a request header, shared rather than copied.
 #[derive(Debug)]
@@ -128,28 +130,65 @@ impl RequestCookies {
 }
 
 impl Pending {
-    /// Whether the cookie could hold a permanent session, without verifying
-    /// it: any JSON spelling of a top-level `_permanent` key contains
-    /// `"_permanent"`. A "no" lets an untouched request skip the HMAC and
-    /// the parse; a forged "no" only skips a refresh; a "yes" is verified.
+    /// Whether the cookie could hold a permanent session, answered by the
+    /// cache when it can, else without verifying: any JSON spelling of a
+    /// top-level `_permanent` key contains `"_permanent"`. A "no" lets an
+    /// untouched request skip HMAC and parsing; a forged "no" only skips a
+    /// refresh; a "yes" is verified by the full decode that follows.
     pub(crate) fn may_be_permanent(&self) -> bool {
         const KEY: &[u8] = b"\"_permanent\"";
-        let Some(token) = self.cookies.token(&self.config) else {
+        let config = &self.config;
+        let Some(token) = self.cookies.token(config) else {
             return false;
         };
+        if let Some(entry) = config.cache.as_ref().and_then(|c| c.get(&token)) {
+            return entry.permanent && entry.is_fresh(unix_now(), config.max_age_secs());
+        }
         Codec::unverified_payload(&token).is_some_and(|p| p.windows(KEY.len()).any(|w| w == KEY))
     }
 
-    pub(crate) fn decode(self) -> Option<Map<String, Value>> {
+    /// The session, from the cache or by verifying and decoding the cookie.
+    /// A bad cookie is no session, as in Flask; never an error.
+    pub(crate) fn load(self) -> Option<Arc<Map<String, Value>>> {
         let config = &self.config;
         let token = self.cookies.token(config)?;
-        match config
+        let (now, max_age) = (unix_now(), config.max_age_secs());
+        if let Some(cache) = &config.cache {
+            if let Some(entry) = cache.get(&token) {
+                if entry.is_fresh(now, max_age) {
+                    return Some(Arc::clone(&entry.map));
+                }
+                cache.remove(&token);
+                tracing::debug!(cookie = %config.name, "ignoring session cookie: expired");
+                return None;
+            }
+        }
+        let decoded = config
             .codec
-            .decode(&token, unix_now(), Some(config.max_age_secs()))
-        {
-            Ok(map) => Some(map),
+            .verify(&token, now, Some(max_age))
+            .and_then(|(raw, ts)| {
+                let map: Map<String, Value> = serde_json::from_slice(&raw).map_err(|_| {
+                    DecodeError::new(DecodeErrorKind::BadPayload, "not a JSON object")
+                })?;
+                let map = tagged::session_from_wire(map).ok_or(DecodeError::new(
+                    DecodeErrorKind::BadPayload,
+                    "a tagged value, not a dict, at the top level",
+                ))?;
+                Ok((map, ts, raw.len()))
+            });
+        match decoded {
+            Ok((map, ts, json_len)) => {
+                let map = Arc::new(map);
+                if let Some(cache) = &config.cache {
+                    let permanent = crate::session::is_permanent(&map);
+                    cache.insert(
+                        &token,
+                        Entry::new(Arc::clone(&map), ts, permanent, token.len(), json_len),
+                    );
+                }
+                Some(map)
+            }
             Err(error) => {
-                // A bad cookie is an empty session, as in Flask; never an error.
                 tracing::debug!(cookie = %config.name, %error, "ignoring session cookie");
                 None
             }
@@ -169,5 +208,150 @@ fn locate(text: &str, value: &str, header: Option<&HeaderValue>) -> Slice {
             Slice::Shared(header.clone(), start..start + value.len())
         }
         _ => Slice::Owned(value.to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cache::DecodeCache;
+    use crate::Key;
+    use serde_json::json;
+
+    fn config(cache_bytes: usize) -> Arc<Config> {
+        let mut config = Config::new(Key::new("cache-test-key").unwrap());
+        config.cache_bytes = cache_bytes;
+        config.reset_cache();
+        Arc::new(config)
+    }
+
+    fn pending(config: &Arc<Config>, token: &str) -> Pending {
+        let mut headers = HeaderMap::new();
+        headers.insert(COOKIE, format!("session={token}").parse().unwrap());
+        RequestCookies::from_headers(&headers, config)
+            .into_pending(config)
+            .unwrap()
+    }
+
+    fn token(config: &Config, v: serde_json::Value, ts: u64) -> String {
+        config.codec.encode(v.as_object().unwrap(), ts)
+    }
+
+    fn cache(config: &Config) -> &DecodeCache {
+        config.cache.as_deref().unwrap()
+    }
+
+    #[test]
+    fn a_verified_token_is_cached_and_then_hit() {
+        let config = config(1 << 20);
+        let t = token(&config, json!({"user": "ada"}), unix_now());
+        assert_eq!(cache(&config).len(), 0);
+        let first = pending(&config, &t).load().unwrap();
+        assert_eq!(cache(&config).len(), 1, "a miss verifies and inserts");
+        let second = pending(&config, &t).load().unwrap();
+        assert!(
+            Arc::ptr_eq(&first, &second),
+            "a hit shares the decoded map, no decode"
+        );
+    }
+
+    #[test]
+    fn invalid_tokens_are_never_cached() {
+        let config = config(1 << 20);
+        let good = token(&config, json!({"a": 1}), unix_now());
+        let forged = Codec::new(Key::new("attacker").unwrap())
+            .encode(json!({"a": 2}).as_object().unwrap(), unix_now());
+        let expired = token(&config, json!({"a": 3}), unix_now() - 40 * 24 * 3600);
+        for i in 0..1000 {
+            let mut flipped = good.clone().into_bytes();
+            flipped[i % 10] ^= 1;
+            let flipped = String::from_utf8(flipped).unwrap();
+            for bad in [&flipped, &forged, &expired, &format!("junk{i}.x.y")] {
+                assert!(pending(&config, bad).load().is_none());
+            }
+        }
+        assert_eq!(cache(&config).len(), 0);
+        assert_eq!(cache(&config).bytes(), 0);
+    }
+
+    #[test]
+    fn cached_entries_still_expire_with_max_age() {
+        let config = config(1 << 20);
+        let max_age = config.max_age_secs();
+        let t = token(&config, json!({"a": 1}), unix_now() - max_age + 2);
+        assert!(pending(&config, &t).load().is_some());
+        assert_eq!(cache(&config).len(), 1);
+        // The same token, judged by a layer whose max age is shorter: the
+        // entry is there, but too old.
+        let mut short = (*config).clone();
+        short.max_age = std::time::Duration::from_secs(1);
+        let short = Arc::new(short);
+        assert!(pending(&short, &t).load().is_none());
+    }
+
+    #[test]
+    fn the_cache_answers_the_refresh_question() {
+        let config = config(1 << 20);
+        let permanent = token(&config, json!({"_permanent": true}), unix_now());
+        let plain = token(&config, json!({"a": 1}), unix_now());
+        pending(&config, &permanent).load();
+        pending(&config, &plain).load();
+        assert!(pending(&config, &permanent).may_be_permanent());
+        assert!(!pending(&config, &plain).may_be_permanent());
+    }
+
+    #[test]
+    fn disabled_cache_still_decodes() {
+        let config = config(0);
+        assert!(config.cache.is_none());
+        let t = token(&config, json!({"a": 1}), unix_now());
+        assert!(pending(&config, &t).load().is_some());
+    }
+
+    #[test]
+    fn a_reconfigured_layer_does_not_trust_the_old_cache() {
+        use crate::SessionLayer;
+        use tower_layer::Layer;
+        let old = Key::new("old-key").unwrap();
+        let layer = SessionLayer::new(old.clone());
+        let config = layer.clone().layer(()).config_for_tests();
+        let t = config
+            .codec
+            .encode(json!({"a": 1}).as_object().unwrap(), unix_now());
+        assert!(pending(&config, &t).load().is_some());
+        // Rotating the key on a clone rebuilds the cache: the token signed by
+        // the old key is verified again, and refused.
+        let rotated = layer.with_salt("another-salt").layer(()).config_for_tests();
+        assert!(!Arc::ptr_eq(
+            rotated.cache.as_ref().unwrap(),
+            config.cache.as_ref().unwrap()
+        ));
+        assert!(pending(&rotated, &t).load().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_written_token_is_a_hit_on_the_next_request() {
+        use crate::{Session, SessionLayer};
+        use tower::{service_fn, Layer, ServiceExt};
+        let svc = SessionLayer::new(Key::new("write-key").unwrap()).layer(service_fn(
+            |req: http::Request<()>| async move {
+                req.extensions()
+                    .get::<Session>()
+                    .unwrap()
+                    .insert("n", 1)
+                    .unwrap();
+                Ok::<_, std::convert::Infallible>(http::Response::new(()))
+            },
+        ));
+        let config = svc.config_for_tests();
+        let res = svc.oneshot(http::Request::new(())).await.unwrap();
+        let set_cookie = res.headers()["set-cookie"].to_str().unwrap();
+        let t = set_cookie
+            .split(';')
+            .next()
+            .unwrap()
+            .trim_start_matches("session=");
+        let entry = cache(&config).get(t).expect("the written token is cached");
+        assert_eq!(entry.map["n"], json!(1));
     }
 }

@@ -73,7 +73,7 @@ pub(crate) fn finish<B>(
     } else {
         Expiry::Session
     };
-    let token = session.encode_with(config, now);
+    let (token, entry) = session.encode_for_save(config, now);
     let plan = chunk::plan(config, token.len(), config.attributes_len(&expiry)).inspect_err(|e| {
         tracing::error!(
             cookie = %config.name,
@@ -85,6 +85,10 @@ pub(crate) fn finish<B>(
             "session too large to store in cookies; nothing was written (see SessionLayer::with_max_total_bytes)"
         );
     })?;
+    // The client will send this token back: make its next read a hit.
+    if let Some(cache) = &config.cache {
+        cache.insert(&token, entry);
+    }
     let mut cookies: Vec<(&str, String)> = Vec::with_capacity(plan.chunks.len() + 1);
     if plan.chunks.is_empty() {
         cookies.push((&config.name, token));

@@ -29,6 +29,11 @@ impl<S> SessionService<S> {
     pub(crate) fn new(inner: S, config: Arc<Config>) -> Self {
         Self { inner, config }
     }
+
+    #[cfg(test)]
+    pub(crate) fn config_for_tests(&self) -> Arc<Config> {
+        Arc::clone(&self.config)
+    }
 }
 
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for SessionService<S>

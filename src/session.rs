@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::cache::Entry;
 use crate::codec::tagged;
 use crate::config::Config;
 use crate::request::Pending;
@@ -56,19 +57,21 @@ struct Inner {
 struct Data {
     /// The request's cookie, until the first access decodes it.
     pending: Option<Pending>,
-    /// The session in tagged (wire) form, keys as the handler sees them.
-    map: Map<String, Value>,
+    /// The session in tagged (wire) form, keys as the handler sees them;
+    /// shared with the decode cache until the first write copies it.
+    map: Arc<Map<String, Value>>,
 }
 
 impl Data {
-    fn load(&mut self) -> &mut Map<String, Value> {
+    fn load(&mut self) -> &mut Arc<Map<String, Value>> {
         if let Some(pending) = self.pending.take() {
-            self.map = pending
-                .decode()
-                .and_then(tagged::session_from_wire)
-                .unwrap_or_default();
+            self.map = pending.load().unwrap_or_default();
         }
         &mut self.map
+    }
+
+    fn load_mut(&mut self) -> &mut Map<String, Value> {
+        Arc::make_mut(self.load())
     }
 }
 
@@ -78,7 +81,7 @@ impl Session {
             inner: Arc::new(Inner {
                 data: Mutex::new(Data {
                     pending,
-                    map: Map::new(),
+                    map: Arc::default(),
                 }),
                 config: Some(config),
                 ..Inner::default()
@@ -100,7 +103,7 @@ impl Session {
     #[must_use]
     pub fn from_tagged(map: Map<String, Value>) -> Self {
         let session = Self::default();
-        session.lock().map = tagged::unwrap_top_level(map);
+        session.lock().map = Arc::new(tagged::unwrap_top_level(map));
         session
     }
 
@@ -118,7 +121,7 @@ impl Session {
         self.touch();
         let mut data = self.lock();
         let map = data.load();
-        tagged::wrap_top_level(map).unwrap_or_else(|| map.clone())
+        tagged::wrap_top_level(map).unwrap_or_else(|| Map::clone(map))
     }
 
     fn lock(&self) -> MutexGuard<'_, Data> {
@@ -201,7 +204,7 @@ impl Session {
     pub fn insert<T: Serialize>(&self, key: &str, value: T) -> Result<(), Error> {
         let value = tagged::tag(serde_json::to_value(value).map_err(Error::json)?);
         self.touch();
-        self.lock().load().insert(key.to_owned(), value);
+        self.lock().load_mut().insert(key.to_owned(), value);
         self.mark_modified();
         Ok(())
     }
@@ -218,7 +221,15 @@ impl Session {
     /// ```
     pub fn remove(&self, key: &str) -> Option<Value> {
         self.touch();
-        let removed = self.lock().load().remove(key);
+        let removed = {
+            let mut data = self.lock();
+            // Only copy a shared map when there is something to remove.
+            if data.load().contains_key(key) {
+                data.load_mut().remove(key)
+            } else {
+                None
+            }
+        };
         removed.map(|v| {
             self.mark_modified();
             tagged::untag(&v)
@@ -237,7 +248,10 @@ impl Session {
     /// ```
     pub fn clear(&self) {
         self.touch();
-        self.lock().load().clear();
+        let mut data = self.lock();
+        data.pending = None;
+        data.map = Arc::default();
+        drop(data);
         self.mark_modified();
     }
 
@@ -312,7 +326,7 @@ impl Session {
     pub fn set_permanent(&self, permanent: bool) {
         self.touch();
         self.lock()
-            .load()
+            .load_mut()
             .insert(PERMANENT.to_owned(), Value::Bool(permanent));
         self.mark_modified();
     }
@@ -418,17 +432,31 @@ impl Session {
     }
 
     pub(crate) fn encode_with(&self, config: &Config, now: u64) -> String {
+        self.encode_for_save(config, now).0
+    }
+
+    /// The token for `now`, and the cache entry it would be.
+    pub(crate) fn encode_for_save(&self, config: &Config, now: u64) -> (String, Entry) {
         let mut data = self.lock();
         let map = data.load();
-        match tagged::wrap_top_level(map) {
-            Some(wrapped) => config.codec.encode(&wrapped, now),
-            None => config.codec.encode(map, now),
-        }
+        let policy = |json_len| config.compression.tries(json_len);
+        let (token, json_len) = match tagged::wrap_top_level(map) {
+            Some(wrapped) => config.codec.encode_with(&wrapped, now, policy),
+            None => config.codec.encode_with(map, now, policy),
+        };
+        let entry = Entry::new(
+            Arc::clone(map),
+            now,
+            is_permanent(map),
+            token.len(),
+            json_len,
+        );
+        (token, entry)
     }
 }
 
 /// Python truthiness of `session.get("_permanent", False)`.
-fn is_permanent(map: &Map<String, Value>) -> bool {
+pub(crate) fn is_permanent(map: &Map<String, Value>) -> bool {
     match map.get(PERMANENT) {
         None | Some(Value::Null) | Some(Value::Bool(false)) => false,
         Some(Value::Number(n)) => n.as_f64() != Some(0.0),

@@ -176,14 +176,34 @@ impl Codec {
     /// ```
     #[must_use]
     pub fn encode(&self, session: &Map<String, Value>, timestamp: u64) -> String {
+        self.encode_with(session, timestamp, |_| true).0
+    }
+
+    /// Encodes with zlib attempted only where `try_compress(json_len)`
+    /// says so (Flask always tries); returns the token and the JSON length.
+    pub(crate) fn encode_with(
+        &self,
+        session: &Map<String, Value>,
+        timestamp: u64,
+        try_compress: impl FnOnce(usize) -> bool,
+    ) -> (String, usize) {
         let mut raw = Vec::with_capacity(128);
         json::write_map(session, &mut raw);
-        self.sign_payload(&raw, timestamp)
+        let token = if try_compress(raw.len()) {
+            self.sign_payload(&raw, timestamp)
+        } else {
+            self.sign_raw(&raw, None, timestamp)
+        };
+        (token, raw.len())
     }
 
     pub(crate) fn sign_payload(&self, raw: &[u8], timestamp: u64) -> String {
         let compressed = compress::compress_if_smaller(raw);
-        let payload = compressed.as_deref().unwrap_or(raw);
+        self.sign_raw(raw, compressed.as_deref(), timestamp)
+    }
+
+    fn sign_raw(&self, raw: &[u8], compressed: Option<&[u8]>, timestamp: u64) -> String {
+        let payload = compressed.unwrap_or(raw);
         let sig_len = self.signers[0].output_len().div_ceil(3) * 4;
         let mut out = String::with_capacity(payload.len().div_ceil(3) * 4 + 12 + sig_len);
         if compressed.is_some() {
@@ -226,7 +246,7 @@ impl Codec {
         now: u64,
         max_age: Option<u64>,
     ) -> Result<Map<String, Value>, DecodeError> {
-        let raw = self.verify(value, now, max_age)?;
+        let (raw, _) = self.verify(value, now, max_age)?;
         serde_json::from_slice(&raw)
             .map_err(|_| DecodeError::new(DecodeErrorKind::BadPayload, "not a JSON object"))
     }
@@ -242,13 +262,14 @@ impl Codec {
         }
     }
 
-    /// Checks signature and age; returns the (inflated) payload bytes.
+    /// Checks signature and age; returns the (inflated) payload bytes and
+    /// the signed timestamp.
     pub(crate) fn verify(
         &self,
         value: &str,
         now: u64,
         max_age: Option<u64>,
-    ) -> Result<Vec<u8>, DecodeError> {
+    ) -> Result<(Vec<u8>, u64), DecodeError> {
         use DecodeErrorKind::{BadPayload, BadSignature, Expired, Malformed};
         // Split from the right: a compressed payload itself starts with '.'.
         let (signed, sig_text) = value
@@ -284,14 +305,15 @@ impl Codec {
         };
         let bytes = encoding::b64_decode(payload)
             .ok_or(DecodeError::new(BadPayload, "payload is not base64url"))?;
-        if compressed {
+        let raw = if compressed {
             compress::decompress(&bytes).ok_or(DecodeError::new(
                 BadPayload,
                 "payload is not a valid zlib stream",
-            ))
+            ))?
         } else {
-            Ok(bytes)
-        }
+            bytes
+        };
+        Ok((raw, ts))
     }
 }
 
