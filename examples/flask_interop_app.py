@@ -22,6 +22,14 @@ Routes:
   POST /permanent             {"on": bool}
   POST /clear
   POST /counter               {"counter": n}
+  POST /login                 {"user": name}
+  POST /logout                clears the session
+  GET  /whoami                {"user": name or null}
+  POST /cart/add              {"item": ..., "qty": n}; a {item: qty} dict under "cart"
+  GET  /cart                  {"cart": {...}}
+
+The mixed-fleet suite (tests/e2e/run.sh) runs this app and the Rust one
+behind nginx.
 """
 
 from __future__ import annotations
@@ -144,6 +152,43 @@ def counter():
     n = session.get("counter", 0) + 1
     session["counter"] = n
     return jsonify(counter=n)
+
+
+@app.post("/login")
+def login():
+    user = body().get("user")
+    if not isinstance(user, str):
+        abort(400, "user expects a string")
+    session["user"] = user
+    return jsonify(user=user)
+
+
+@app.post("/logout")
+def logout():
+    session.clear()
+    return jsonify(user=None)
+
+
+@app.get("/whoami")
+def whoami():
+    return jsonify(user=session.get("user"))
+
+
+@app.post("/cart/add")
+def cart_add():
+    data = body()
+    item, qty = data.get("item"), data.get("qty", 1)
+    if not isinstance(item, str) or not isinstance(qty, int) or isinstance(qty, bool):
+        abort(400, "cart/add expects {item: str, qty: int}")
+    cart = dict(session.get("cart", {}))  # a new dict: in-place changes are not detected
+    cart[item] = cart.get(item, 0) + qty
+    session["cart"] = cart
+    return jsonify(cart=cart)
+
+
+@app.get("/cart")
+def cart():
+    return jsonify(cart=session.get("cart", {}))
 
 
 if __name__ == "__main__":
