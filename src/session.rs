@@ -439,7 +439,7 @@ impl Session {
     pub(crate) fn encode_for_save(&self, config: &Config, now: u64) -> (String, Entry) {
         let mut data = self.lock();
         let map = data.load();
-        let policy = |json_len| config.compression.tries(json_len);
+        let policy = |json_len| config.compression.deflate(json_len);
         let (token, json_len) = match tagged::wrap_top_level(map) {
             Some(wrapped) => config.codec.encode_with(&wrapped, now, policy),
             None => config.codec.encode_with(map, now, policy),

@@ -34,6 +34,7 @@
 //! ```
 
 mod compress;
+pub(crate) use self::compress::Deflate;
 mod encoding;
 pub(crate) mod json;
 mod key;
@@ -176,29 +177,29 @@ impl Codec {
     /// ```
     #[must_use]
     pub fn encode(&self, session: &Map<String, Value>, timestamp: u64) -> String {
-        self.encode_with(session, timestamp, |_| true).0
+        self.encode_with(session, timestamp, |_| Deflate::Flask).0
     }
 
-    /// Encodes with zlib attempted only where `try_compress(json_len)`
-    /// says so (Flask always tries); returns the token and the JSON length.
+    /// Encodes, deflating as `deflate(json_len)` says (Flask always tries
+    /// level 6); returns the token and the JSON length.
     pub(crate) fn encode_with(
         &self,
         session: &Map<String, Value>,
         timestamp: u64,
-        try_compress: impl FnOnce(usize) -> bool,
+        deflate: impl FnOnce(usize) -> Deflate,
     ) -> (String, usize) {
         let mut raw = Vec::with_capacity(128);
         json::write_map(session, &mut raw);
-        let token = if try_compress(raw.len()) {
-            self.sign_payload(&raw, timestamp)
-        } else {
-            self.sign_raw(&raw, None, timestamp)
-        };
-        (token, raw.len())
+        let compressed = compress::compress_if_smaller(&raw, deflate(raw.len()));
+        (
+            self.sign_raw(&raw, compressed.as_deref(), timestamp),
+            raw.len(),
+        )
     }
 
+    #[cfg(test)]
     pub(crate) fn sign_payload(&self, raw: &[u8], timestamp: u64) -> String {
-        let compressed = compress::compress_if_smaller(raw);
+        let compressed = compress::compress_if_smaller(raw, Deflate::Flask);
         self.sign_raw(raw, compressed.as_deref(), timestamp)
     }
 
