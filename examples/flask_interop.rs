@@ -11,7 +11,9 @@
 //! * `SECRET_KEY_FALLBACKS` — comma-separated older keys, still accepted (optional);
 //! * `PORT` — port to bind on 127.0.0.1 (default 3000);
 //! * `MAX_TOTAL_BYTES` — the session's cookie budget,
-//!   [`SessionLayer::with_max_total_bytes`] (optional, default 7168).
+//!   [`SessionLayer::with_max_total_bytes`] (optional, default 7168);
+//! * `MAX_CHUNKS` — [`SessionLayer::with_max_chunks`] (optional, default 99;
+//!   `1` never chunks, so every session stays readable by Flask).
 //!
 //! ```sh
 //! SECRET_KEY=dev PORT=3000 cargo run --example flask_interop
@@ -268,10 +270,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Plain http on loopback: the cookie must not be `Secure`.
     // Compression::Flask makes every cookie byte-identical to the one Flask
     // writes for the same session and second; the suite checks that.
-    let layer = SessionLayer::new(Key::new(secret)?)
+    let mut layer = SessionLayer::new(Key::new(secret)?)
         .with_fallback_keys(fallbacks)
         .with_compression(Compression::Flask)
         .with_secure(false);
+    if let Ok(bytes) = env::var("MAX_TOTAL_BYTES") {
+        layer = layer.with_max_total_bytes(bytes.parse()?);
+    }
+    if let Ok(chunks) = env::var("MAX_CHUNKS") {
+        layer = layer.with_max_chunks(chunks.parse()?);
+    }
 
     let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port)).await?;
     println!(

@@ -167,9 +167,7 @@ impl Pending {
             .codec
             .verify(&token, now, Some(max_age))
             .and_then(|(raw, ts)| {
-                let map: Map<String, Value> = serde_json::from_slice(&raw).map_err(|_| {
-                    DecodeError::new(DecodeErrorKind::BadPayload, "not a JSON object")
-                })?;
+                let map = crate::codec::parse_payload(&raw)?;
                 let map = tagged::session_from_wire(map).ok_or(DecodeError::new(
                     DecodeErrorKind::BadPayload,
                     "a tagged value, not a dict, at the top level",

@@ -406,3 +406,44 @@ fn the_handle_is_send_sync_and_shared_by_clones() {
     b.insert("k", "v").unwrap();
     assert_eq!(a.get::<String>("k").unwrap().as_deref(), Some("v"));
 }
+
+#[tokio::test]
+async fn integers_beyond_64_bits_are_refused_not_rounded() {
+    // What Flask writes for {"big": 2**64, "user": "gina"}: serde_json would
+    // read a rounded float and a write would hand Flask a float.
+    let codec = Codec::new(key());
+    let text = br#"{"big":18446744073709551616,"user":"gina"}"#;
+    let token = {
+        use base64::Engine as _;
+        let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+        let ts = now().to_be_bytes();
+        let signed = format!(
+            "{}.{}",
+            b64(text),
+            b64(&ts[ts.iter().position(|b| *b != 0).unwrap()..])
+        );
+        use hmac::{Hmac, Mac};
+        let derived = Hmac::<sha1::Sha1>::new_from_slice(SECRET.as_bytes())
+            .unwrap()
+            .chain_update(b"cookie-session")
+            .finalize()
+            .into_bytes();
+        let sig = Hmac::<sha1::Sha1>::new_from_slice(&derived)
+            .unwrap()
+            .chain_update(signed.as_bytes())
+            .finalize()
+            .into_bytes();
+        format!("{signed}.{}", b64(&sig))
+    };
+    let err = codec.decode(&token, now(), None).unwrap_err();
+    assert_eq!(
+        err.kind(),
+        tower_cookie_session::DecodeErrorKind::BadPayload
+    );
+    let reply = call(&layer(), &[format!("session={token}")], |s| {
+        assert!(s.is_empty());
+        OK
+    })
+    .await;
+    assert_eq!(reply.status, OK);
+}

@@ -105,6 +105,45 @@ fn write_number(n: &Number, out: &mut Vec<u8>) {
     }
 }
 
+/// Whether the JSON text holds an integer literal outside `i64`/`u64`.
+///
+/// Python ints are unbounded and serde_json would silently read such a
+/// literal as a rounded float, which a write would then send back to Flask
+/// as a float: such a session is refused instead of corrupted.
+pub(crate) fn has_out_of_range_integer(text: &[u8]) -> bool {
+    let mut i = 0;
+    while i < text.len() {
+        match text[i] {
+            b'"' => {
+                i += 1;
+                while i < text.len() && text[i] != b'"' {
+                    i += if text[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            b'-' | b'0'..=b'9' => {
+                let start = i;
+                while i < text.len()
+                    && matches!(text[i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
+                {
+                    i += 1;
+                }
+                let literal = &text[start..i];
+                let integer = !literal.iter().any(|b| matches!(b, b'.' | b'e' | b'E'));
+                if integer {
+                    let fits = std::str::from_utf8(literal)
+                        .is_ok_and(|l| l.parse::<i64>().is_ok() || l.parse::<u64>().is_ok());
+                    if !fits {
+                        return true;
+                    }
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    false
+}
+
 /// Python's `float.__repr__`: the shortest digits that round-trip, in
 /// positional notation when the decimal exponent is in [-4, 16), otherwise
 /// scientific with a sign and at least two exponent digits.
@@ -225,6 +264,24 @@ mod tests {
             text(&v),
             r#"{"a":{"z":1,"\uffff":2,"\ud83d\ude00":3},"b":[1,-2,true,null]}"#
         );
+    }
+
+    #[test]
+    fn integers_beyond_64_bits_are_found_outside_strings_only() {
+        assert!(has_out_of_range_integer(b"{\"big\":18446744073709551616}"));
+        assert!(has_out_of_range_integer(b"[-9223372036854775809]"));
+        assert!(has_out_of_range_integer(
+            b"{\"a\":[1,{\"b\":100000000000000000000000000000}]}"
+        ));
+        assert!(!has_out_of_range_integer(
+            b"{\"max\":18446744073709551615,\"min\":-9223372036854775808}"
+        ));
+        assert!(!has_out_of_range_integer(
+            b"{\"f\":1.8446744073709552e+19,\"g\":1e400}"
+        ));
+        assert!(!has_out_of_range_integer(
+            b"{\"s\":\"18446744073709551616\\\"99999999999999999999\"}"
+        ));
     }
 
     #[test]

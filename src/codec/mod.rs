@@ -248,8 +248,7 @@ impl Codec {
         max_age: Option<u64>,
     ) -> Result<Map<String, Value>, DecodeError> {
         let (raw, _) = self.verify(value, now, max_age)?;
-        serde_json::from_slice(&raw)
-            .map_err(|_| DecodeError::new(DecodeErrorKind::BadPayload, "not a JSON object"))
+        parse_payload(&raw)
     }
 
     /// The payload bytes of `value` **without** checking anything: only for
@@ -316,6 +315,20 @@ impl Codec {
         };
         Ok((raw, ts))
     }
+}
+
+/// The payload JSON as a session map. Integers beyond 64 bits are refused:
+/// serde_json would round them to floats, and a write would send Flask a
+/// float where it stored an int.
+pub(crate) fn parse_payload(raw: &[u8]) -> Result<Map<String, Value>, DecodeError> {
+    if json::has_out_of_range_integer(raw) {
+        return Err(DecodeError::new(
+            DecodeErrorKind::BadPayload,
+            "an integer beyond 64 bits would lose precision",
+        ));
+    }
+    serde_json::from_slice(raw)
+        .map_err(|_| DecodeError::new(DecodeErrorKind::BadPayload, "not a JSON object"))
 }
 
 impl fmt::Debug for Codec {
