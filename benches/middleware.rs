@@ -2,7 +2,9 @@
 //! in one process with a bare router (no-op layer, same `Cookie` header),
 //! tower-sessions + `MemoryStore`, axum-extra's `SignedCookieJar`, and the
 //! floor (the least work a signed JSON cookie needs). Ends with a table of
-//! overheads and ratios computed from this run's medians.
+//! overheads and ratios computed from this run's medians, and an interleaved
+//! A/B timing of the sub-microsecond overheads (untouched, read), which on a
+//! shared machine drift more between two criterion rows than they measure.
 //!
 //! ```sh
 //! cargo bench --bench middleware -- --warm-up-time 1 --measurement-time 3
@@ -12,7 +14,7 @@ mod common;
 
 use std::hint::black_box;
 use std::path::PathBuf;
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 
 use common::rows::{self, send, Row};
 use common::{payload, Floor, Kind, SIZES};
@@ -39,9 +41,18 @@ fn main() {
         .expect("a tokio runtime");
     let mut c = Criterion::default().configure_from_args();
 
+    // `cargo bench` passes `--bench`; `cargo test --benches` does not.
+    let bench_mode = std::env::args().any(|a| a == "--bench");
+    let mut paired_rows = Vec::new();
+
+    let no_cookie = rows::no_cookie_rows();
     let mut group = c.benchmark_group("req_nocookie");
-    bench_rows(&mut group, &rt, &rows::no_cookie_rows());
+    bench_rows(&mut group, &rt, &no_cookie);
     group.finish();
+    if bench_mode {
+        let delta = paired(&rt, &no_cookie[0], &no_cookie[1]);
+        paired_rows.push(("–", no_cookie[1].name, delta));
+    }
 
     let floor = Floor::new();
     for (label, target) in SIZES {
@@ -58,9 +69,65 @@ fn main() {
             b.iter(|| floor.verify(black_box(&token)));
         });
         group.finish();
+        if bench_mode {
+            let bare = rows.iter().find(|r| r.name == "bare").expect("a bare row");
+            for name in ["untouched", "untouched_norefresh", "untouched_cold", "read"] {
+                let row = rows.iter().find(|r| r.name == name).expect("the row");
+                paired_rows.push((label, name, paired(&rt, bare, row)));
+            }
+        }
     }
     c.final_summary();
     summary(started);
+    if !paired_rows.is_empty() {
+        println!("\nInterleaved A/B (101 alternating batches of ~1 ms each, row − bare with the same Cookie header; target for untouched: ≤ 100 ns):\n");
+        println!("| size | row | Δ median | Δ 25th–75th percentile |");
+        println!("|---|---|---|---|");
+        for (size, name, (p25, p50, p75)) in paired_rows {
+            println!(
+                "| {size} | {name} | {} | {} – {} |",
+                fmt_ns(Some(p50)),
+                fmt_ns(Some(p25)),
+                fmt_ns(Some(p75))
+            );
+        }
+    }
+}
+
+/// Nanoseconds per request of `row`, in one batch of `n`.
+fn batch(rt: &tokio::runtime::Runtime, row: &Row, n: usize) -> f64 {
+    rt.block_on(async {
+        let start = Instant::now();
+        for _ in 0..n {
+            black_box(send(&row.router, row.cookie.as_ref()).await);
+        }
+        start.elapsed().as_nanos() as f64 / n as f64
+    })
+}
+
+/// `row` − `base` per request: quartiles over alternating batches, so that
+/// load drifting on a shared machine hits both sides alike.
+fn paired(rt: &tokio::runtime::Runtime, base: &Row, row: &Row) -> (f64, f64, f64) {
+    const ROUNDS: usize = 101;
+    let estimate = batch(rt, base, 50).max(batch(rt, row, 50));
+    let n = ((1_000_000.0 / estimate) as usize).clamp(10, 5_000);
+    let mut deltas: Vec<f64> = (0..ROUNDS)
+        .map(|i| {
+            if i % 2 == 0 {
+                let b = batch(rt, base, n);
+                batch(rt, row, n) - b
+            } else {
+                let r = batch(rt, row, n);
+                r - batch(rt, base, n)
+            }
+        })
+        .collect();
+    deltas.sort_by(f64::total_cmp);
+    (
+        deltas[ROUNDS / 4],
+        deltas[ROUNDS / 2],
+        deltas[3 * ROUNDS / 4],
+    )
 }
 
 /// Where criterion writes its estimates, found as criterion finds it.
@@ -114,6 +181,12 @@ fn summary(since: SystemTime) {
     let m = |group: &str, name: &str| median(group, name, since);
     let sub = |a: Option<f64>, b: Option<f64>| Some(a? - b?);
     let div = |a: Option<f64>, b: Option<f64>| Some(a? / b?);
+    let measured = SIZES
+        .iter()
+        .any(|(label, _)| m(&format!("req_{label}"), "bare").is_some());
+    if !measured {
+        return; // `--test` mode, or a filter that left out the bare rows
+    }
 
     println!(
         "\n## Summary (medians of this run; Δ = row − bare router with the same Cookie header)\n"
@@ -127,13 +200,35 @@ fn summary(since: SystemTime) {
         fmt_ns(m("req_nocookie", "bare_nocookie")),
         fmt_ns(no_cookie)
     );
-    println!("| size | bare | untouched Δ | untouched, no refresh Δ | read Δ | read+write Δ | floor sign+verify | r+w Δ / floor | tower-sessions Δ | r+w Δ / t-s Δ | jar add+get Δ | r+w Δ / jar Δ | jar + JSON Δ |");
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("Ours (hit: the shared layer's cache knows the token; cold: cache off; flask / never: Compression::Flask / Never):\n");
+    println!("| size | bare | untouched Δ hit / cold / no refresh | read Δ hit / cold | read+write Δ hit / cold / flask / never |");
+    println!("|---|---|---|---|---|");
     for (label, _) in SIZES {
         let g = format!("req_{label}");
         let bare = m(&g, "bare");
-        let delta = |name| sub(m(&g, name), bare);
-        let rw = delta("read_write");
+        let d = |name| fmt_ns(sub(m(&g, name), bare));
+        println!(
+            "| {label} | {} | {} / {} / {} | {} / {} | {} / {} / {} / {} |",
+            fmt_ns(bare),
+            d("untouched"),
+            d("untouched_cold"),
+            d("untouched_norefresh"),
+            d("read"),
+            d("read_cold"),
+            d("read_write"),
+            d("read_write_cold"),
+            d("read_write_flask"),
+            d("read_write_never"),
+        );
+    }
+    println!("\nRead + write against the floor and the peers (ratios of Δ; target: r+w ≤ 1.5 × floor, below both peers):\n");
+    println!("| size | floor sign+verify | r+w Δ / floor hit / cold | tower-sessions Δ | r+w Δ / t-s Δ hit / cold | jar add+get Δ | r+w Δ / jar Δ hit / cold | jar + JSON Δ |");
+    println!("|---|---|---|---|---|---|---|---|");
+    for (label, _) in SIZES {
+        let g = format!("req_{label}");
+        let bare = m(&g, "bare");
+        let rw = sub(m(&g, "read_write"), bare);
+        let rw_cold = sub(m(&g, "read_write_cold"), bare);
         let floor = m(&g, "floor_sign")
             .zip(m(&g, "floor_verify"))
             .map(|(sign, verify)| sign + verify);
@@ -141,18 +236,16 @@ fn summary(since: SystemTime) {
         let jar = sub(m(&g, "jar_add_get"), m(&g, "bare_jar"));
         let jar_json = sub(m(&g, "jar_json"), m(&g, "bare_jar"));
         println!(
-            "| {label} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-            fmt_ns(bare),
-            fmt_ns(delta("untouched")),
-            fmt_ns(delta("untouched_norefresh")),
-            fmt_ns(delta("read")),
-            fmt_ns(rw),
+            "| {label} | {} | {} / {} | {} | {} / {} | {} | {} / {} | {} |",
             fmt_ns(floor),
             fmt_ratio(div(rw, floor)),
+            fmt_ratio(div(rw_cold, floor)),
             fmt_ns(ts),
             fmt_ratio(div(rw, ts)),
+            fmt_ratio(div(rw_cold, ts)),
             fmt_ns(jar),
             fmt_ratio(div(rw, jar)),
+            fmt_ratio(div(rw_cold, jar)),
             fmt_ns(jar_json),
         );
     }

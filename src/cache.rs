@@ -51,12 +51,55 @@ impl Entry {
     }
 }
 
+struct Slot {
+    token: Arc<[u8]>,
+    entry: Arc<Entry>,
+}
+
 #[derive(Default)]
 struct Shard {
-    entries: HashMap<Arc<str>, Arc<Entry>>,
+    /// Buckets by [`bucket_of`]; a bucket holds the tokens sharing it,
+    /// compared in full.
+    buckets: HashMap<u64, Vec<Slot>>,
     /// Insertion order, for first-in first-out eviction.
-    order: VecDeque<Arc<str>>,
+    order: VecDeque<(u64, Arc<[u8]>)>,
     bytes: usize,
+    len: usize,
+}
+
+impl Shard {
+    fn find(&self, bucket: u64, token: &[u8]) -> Option<&Slot> {
+        self.buckets
+            .get(&bucket)?
+            .iter()
+            .find(|s| &*s.token == token)
+    }
+
+    fn remove(&mut self, bucket: u64, token: &[u8]) {
+        let Some(slots) = self.buckets.get_mut(&bucket) else {
+            return;
+        };
+        if let Some(i) = slots.iter().position(|s| &*s.token == token) {
+            let slot = slots.swap_remove(i);
+            self.bytes -= slot.entry.cost;
+            self.len -= 1;
+            if slots.is_empty() {
+                self.buckets.remove(&bucket);
+            }
+        }
+    }
+}
+
+/// Where a token lives. A token ends with its signature, uniform bytes an
+/// outsider cannot choose for a token that verified (only those are
+/// inserted), so its last 16 bytes stand in for a hash of the whole token:
+/// hashing kilobytes of cookie on every request would cost more than the
+/// lookup saves. Equality still compares every byte.
+fn bucket_of(token: &[u8]) -> u64 {
+    let tail = &token[token.len().saturating_sub(16)..];
+    tail.iter().fold(0xcbf2_9ce4_8422_2325, |h: u64, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 pub(crate) struct DecodeCache {
@@ -73,64 +116,57 @@ impl DecodeCache {
         })
     }
 
-    fn shard(&self, token: &str) -> &Mutex<Shard> {
-        // The token ends with its signature: uniform bytes that need no hashing.
-        let tail = token
-            .as_bytes()
-            .iter()
-            .rev()
-            .take(2)
-            .fold(0usize, |h, b| h * 31 + usize::from(*b));
-        &self.shards[tail % SHARDS]
+    fn shard(&self, bucket: u64) -> std::sync::MutexGuard<'_, Shard> {
+        let index = usize::try_from(bucket >> 60).unwrap_or(0) % SHARDS;
+        self.shards[index]
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
-    pub(crate) fn get(&self, token: &str) -> Option<Arc<Entry>> {
-        let shard = self
-            .shard(token)
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        shard.entries.get(token).cloned()
+    pub(crate) fn get(&self, token: &[u8]) -> Option<Arc<Entry>> {
+        let bucket = bucket_of(token);
+        self.shard(bucket)
+            .find(bucket, token)
+            .map(|s| Arc::clone(&s.entry))
     }
 
-    pub(crate) fn remove(&self, token: &str) {
-        let mut shard = self
-            .shard(token)
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if let Some(entry) = shard.entries.remove(token) {
-            shard.bytes -= entry.cost;
-        }
+    pub(crate) fn remove(&self, token: &[u8]) {
+        let bucket = bucket_of(token);
+        self.shard(bucket).remove(bucket, token);
     }
 
     /// Caches a *verified* token. Entries larger than a shard are skipped.
-    pub(crate) fn insert(&self, token: &str, entry: Entry) {
+    pub(crate) fn insert(&self, token: &[u8], entry: Entry) {
         if entry.cost > self.shard_budget {
             return;
         }
-        let mut guard = self
-            .shard(token)
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        let shard = &mut *guard;
-        if shard.entries.contains_key(token) {
+        let bucket = bucket_of(token);
+        let mut shard = self.shard(bucket);
+        if shard.find(bucket, token).is_some() {
             return;
         }
         while shard.bytes + entry.cost > self.shard_budget {
-            let Some(oldest) = shard.order.pop_front() else {
+            let Some((old_bucket, old_token)) = shard.order.pop_front() else {
                 break;
             };
-            if let Some(old) = shard.entries.remove(&oldest) {
-                shard.bytes -= old.cost;
-            }
+            shard.remove(old_bucket, &old_token);
         }
-        let key: Arc<str> = Arc::from(token);
+        let token: Arc<[u8]> = Arc::from(token);
         shard.bytes += entry.cost;
-        shard.order.push_back(Arc::clone(&key));
-        shard.entries.insert(key, Arc::new(entry));
-        // `order` may hold keys removed by `remove`; keep it from growing without bound.
-        if shard.order.len() > 2 * shard.entries.len() + 16 {
-            let entries = &shard.entries;
-            shard.order.retain(|k| entries.contains_key(k));
+        shard.len += 1;
+        shard.order.push_back((bucket, Arc::clone(&token)));
+        shard.buckets.entry(bucket).or_default().push(Slot {
+            token,
+            entry: Arc::new(entry),
+        });
+        // `order` may still name entries `remove` dropped; keep it bounded.
+        if shard.order.len() > 2 * shard.len + 16 {
+            let Shard { order, buckets, .. } = &mut *shard;
+            order.retain(|(b, t)| {
+                buckets
+                    .get(b)
+                    .is_some_and(|slots| slots.iter().any(|s| s.token == *t))
+            });
         }
     }
 
@@ -145,12 +181,7 @@ impl DecodeCache {
     pub(crate) fn len(&self) -> usize {
         self.shards
             .iter()
-            .map(|s| {
-                s.lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .entries
-                    .len()
-            })
+            .map(|s| s.lock().unwrap_or_else(PoisonError::into_inner).len)
             .sum()
     }
 }
@@ -178,16 +209,16 @@ mod tests {
     fn never_exceeds_its_bound() {
         let cache = DecodeCache::new(64 * 1024).unwrap();
         for i in 0..10_000 {
-            cache.insert(&format!("token-{i}.sig{i:04}"), entry(100));
+            cache.insert(format!("token-{i}.sig{i:04}").as_bytes(), entry(100));
             assert!(cache.bytes() <= 64 * 1024);
         }
         assert!(cache.len() > 50, "it does cache: {}", cache.len());
         assert!(
-            cache.get("token-9999.sig9999").is_some(),
+            cache.get(b"token-9999.sig9999").is_some(),
             "the newest entry is kept"
         );
         assert!(
-            cache.get("token-0.sig0000").is_none(),
+            cache.get(b"token-0.sig0000").is_none(),
             "the oldest was evicted"
         );
     }
@@ -195,14 +226,29 @@ mod tests {
     #[test]
     fn oversized_entries_are_skipped_and_removal_frees_bytes() {
         let cache = DecodeCache::new(16 * 1024).unwrap();
-        cache.insert("huge.x", entry(10_000));
+        cache.insert(b"huge.x", entry(10_000));
         assert_eq!(cache.len(), 0);
-        cache.insert("small.x", entry(10));
+        cache.insert(b"small.x", entry(10));
         let before = cache.bytes();
         assert!(before > 0);
-        cache.remove("small.x");
+        cache.remove(b"small.x");
         assert_eq!(cache.bytes(), 0);
         assert!(DecodeCache::new(0).is_none());
+    }
+
+    #[test]
+    fn tokens_sharing_a_bucket_are_told_apart_by_every_byte() {
+        let cache = DecodeCache::new(1 << 20).unwrap();
+        let a = b"AAAA.same-sixteen-bytes!";
+        let b = b"BBBB.same-sixteen-bytes!";
+        assert_eq!(bucket_of(a), bucket_of(b));
+        cache.insert(a, entry(1));
+        assert!(cache.get(a).is_some());
+        assert!(cache.get(b).is_none());
+        cache.insert(b, entry(2));
+        cache.remove(a);
+        assert!(cache.get(a).is_none() && cache.get(b).is_some());
+        assert_eq!(cache.len(), 1);
     }
 
     #[test]

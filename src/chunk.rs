@@ -50,10 +50,10 @@ pub(crate) fn index_of(name: &str, base: &str) -> Option<usize> {
 
 /// `None`: not a marker (a token). `Some(None)`: a marker with an unusable
 /// count. `Some(Some(n))`: join `n` chunks.
-pub(crate) fn parse_marker(value: &str) -> Option<Option<usize>> {
-    let count = value.strip_prefix(MARKER_PREFIX)?;
-    let valid = !count.is_empty() && count.len() <= 3 && count.bytes().all(|b| b.is_ascii_digit());
-    Some(valid.then(|| count.parse().ok()).flatten())
+pub(crate) fn parse_marker(value: &[u8]) -> Option<Option<usize>> {
+    let count = value.strip_prefix(MARKER_PREFIX.as_bytes())?;
+    let valid = !count.is_empty() && count.len() <= 3 && count.iter().all(u8::is_ascii_digit);
+    Some(valid.then(|| count.iter().fold(0, |n, d| n * 10 + usize::from(d - b'0'))))
 }
 
 pub(crate) fn marker(n: usize) -> String {
@@ -169,11 +169,11 @@ mod tests {
 
     #[test]
     fn markers() {
-        assert_eq!(parse_marker("chunks-3"), Some(Some(3)));
-        assert_eq!(parse_marker("chunks-"), Some(None));
-        assert_eq!(parse_marker("chunks--1"), Some(None));
-        assert_eq!(parse_marker("chunks-18446744073709551616"), Some(None));
-        assert_eq!(parse_marker("eyJh.x.y"), None);
+        assert_eq!(parse_marker(b"chunks-3"), Some(Some(3)));
+        assert_eq!(parse_marker(b"chunks-"), Some(None));
+        assert_eq!(parse_marker(b"chunks--1"), Some(None));
+        assert_eq!(parse_marker(b"chunks-18446744073709551616"), Some(None));
+        assert_eq!(parse_marker(b"eyJh.x.y"), None);
     }
 
     #[test]

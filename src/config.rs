@@ -8,7 +8,7 @@ use http::HeaderValue;
 use time::OffsetDateTime;
 
 use crate::cache::DecodeCache;
-use crate::codec::{Codec, Deflate, Key};
+use crate::codec::{tagged, Codec, Deflate, Key};
 use crate::ConfigError;
 
 /// Flask's `PERMANENT_SESSION_LIFETIME`.
@@ -64,16 +64,22 @@ pub enum Compression {
     /// for several microseconds.
     #[default]
     Auto,
-    /// Flask's rule: try every payload, keep it if two bytes shorter. The
-    /// cookie is then byte-identical to the one Flask writes.
+    /// Flask's rule: try every payload at level 6, keep it if two bytes
+    /// shorter. The cookie is then byte-identical to the one Flask writes,
+    /// at the price of a deflate attempt (~10 µs) on every write, even of a
+    /// 100-byte session where it saves a few bytes or nothing.
     Flask,
     /// Never deflate: the fastest writes, the largest cookies.
     Never,
 }
 
 impl Compression {
-    /// The JSON size from which [`Compression::Auto`] tries deflate.
-    pub const AUTO_MIN_JSON_BYTES: usize = 512;
+    /// The JSON size from which [`Compression::Auto`] tries deflate: from
+    /// here even random alphanumeric values shed about 500 bytes (30%), and
+    /// typical sessions two thirds; below it, deflate's fixed cost (~10 µs
+    /// per write) buys a few hundred bytes at most. Sessions large enough to
+    /// need a second cookie are always above it.
+    pub const AUTO_MIN_JSON_BYTES: usize = 1536;
 
     pub(crate) fn deflate(self, json_len: usize) -> Deflate {
         match self {
@@ -112,6 +118,11 @@ pub(crate) struct Config {
     /// Rebuilt by every builder call, so entries verified under one
     /// configuration (keys, salt, name…) never serve another.
     pub(crate) cache: Option<Arc<DecodeCache>>,
+    /// `; HttpOnly; SameSite=Lax; Secure; Path=/…` as the `cookie` crate
+    /// renders it, without and with the deletion attributes: rendered once
+    /// per configuration, not per response.
+    suffix: String,
+    delete_suffix: String,
 }
 
 pub(crate) enum Expiry {
@@ -143,12 +154,29 @@ impl Config {
             oversize: OversizePolicy::ServerError,
             compression: Compression::Auto,
             cache_bytes: DEFAULT_DECODE_CACHE_BYTES,
-            cache: DecodeCache::new(DEFAULT_DECODE_CACHE_BYTES).map(Arc::new),
+            cache: None,
+            suffix: String::new(),
+            delete_suffix: String::new(),
         }
+        .rebuilt()
     }
 
-    pub(crate) fn reset_cache(&mut self) {
+    fn rebuilt(mut self) -> Self {
+        self.rebuild();
+        self
+    }
+
+    /// Derives what the builders' settings imply: a fresh cache and the
+    /// rendered attributes. Called after every change.
+    pub(crate) fn rebuild(&mut self) {
         self.cache = DecodeCache::new(self.cache_bytes).map(Arc::new);
+        let render = |expiry| {
+            let full = self.cookie("", "", &expiry).to_string();
+            full.strip_prefix('=').unwrap_or(&full).to_owned()
+        };
+        let (suffix, delete_suffix) = (render(Expiry::Session), render(Expiry::Delete));
+        self.suffix = suffix;
+        self.delete_suffix = delete_suffix;
     }
 
     /// Defaults with a throwaway key, to measure sessions built outside a layer.
@@ -261,20 +289,41 @@ impl Config {
     }
 
     /// The `Set-Cookie` value, or `None` if it could not be a header (never
-    /// for validated names and our token alphabet).
+    /// for validated names and our token alphabet). The same bytes as the
+    /// `cookie` crate's rendering (a test pins this), from the attributes
+    /// rendered once in [`Config::rebuild`].
     pub(crate) fn set_cookie(
         &self,
         name: &str,
         value: &str,
         expiry: &Expiry,
     ) -> Option<HeaderValue> {
-        HeaderValue::try_from(self.cookie(name, value, expiry).to_string()).ok()
+        let mut line =
+            String::with_capacity(name.len() + value.len() + self.attributes_len(expiry) + 1);
+        line.push_str(name);
+        line.push('=');
+        line.push_str(value);
+        match expiry {
+            Expiry::Session => line.push_str(&self.suffix),
+            Expiry::Delete => line.push_str(&self.delete_suffix),
+            Expiry::At(at) => {
+                line.push_str(&self.suffix);
+                line.push_str("; Expires=");
+                line.push_str(&tagged::http_date(at.unix_timestamp())?);
+            }
+        }
+        HeaderValue::try_from(line).ok()
     }
 
-    /// Length of `Set-Cookie: ` value's attribute part for this expiry,
-    /// measured on a real serialization (never estimated).
+    /// Length of the attribute part of a `Set-Cookie` value for this
+    /// expiry: exact, from the rendered attributes (never estimated).
     pub(crate) fn attributes_len(&self, expiry: &Expiry) -> usize {
-        self.cookie("", "", expiry).to_string().len() - 1
+        match expiry {
+            Expiry::Session => self.suffix.len(),
+            Expiry::Delete => self.delete_suffix.len(),
+            // "; Expires=" + an IMF-fixdate of 29 characters (years 1000-9999).
+            Expiry::At(_) => self.suffix.len() + 10 + 29,
+        }
     }
 
     pub(crate) fn max_age_secs(&self) -> u64 {
@@ -376,6 +425,26 @@ mod tests {
             text.contains("Secure") && text.contains("HttpOnly") && text.contains("SameSite=Lax")
         );
         assert!(text.contains("Path=/"));
+    }
+
+    #[test]
+    fn prerendered_lines_equal_the_cookie_crates_rendering() {
+        let mut c = config();
+        c.set_domain("example.com").unwrap();
+        c.path = "/app".into();
+        c.same_site = Some(SameSite::Strict);
+        c.partitioned = true;
+        c.rebuild();
+        let at = OffsetDateTime::from_unix_timestamp(1_702_678_400).unwrap();
+        for expiry in [Expiry::Session, Expiry::Delete, Expiry::At(at)] {
+            let ours = c.set_cookie("session", "abc.def.ghi", &expiry).unwrap();
+            let theirs = c.cookie("session", "abc.def.ghi", &expiry).to_string();
+            assert_eq!(ours.to_str().unwrap(), theirs);
+            assert_eq!(
+                theirs.len(),
+                "session=abc.def.ghi".len() + c.attributes_len(&expiry)
+            );
+        }
     }
 
     #[test]

@@ -48,7 +48,7 @@ impl SessionLayer {
     fn update(mut self, f: impl FnOnce(&mut Config)) -> Self {
         let config = Arc::make_mut(&mut self.config);
         f(config);
-        config.reset_cache();
+        config.rebuild();
         self
     }
 
@@ -119,7 +119,7 @@ impl SessionLayer {
     pub fn with_cookie_name(mut self, name: impl AsRef<str>) -> Result<Self, ConfigError> {
         let config = Arc::make_mut(&mut self.config);
         config.set_name(name.as_ref())?;
-        config.reset_cache();
+        config.rebuild();
         Ok(self)
     }
 
@@ -173,7 +173,7 @@ impl SessionLayer {
     pub fn with_domain(mut self, domain: impl AsRef<str>) -> Result<Self, ConfigError> {
         let config = Arc::make_mut(&mut self.config);
         config.set_domain(domain.as_ref())?;
-        config.reset_cache();
+        config.rebuild();
         Ok(self)
     }
 
@@ -308,9 +308,8 @@ impl SessionLayer {
         self.update(|c| c.oversize = policy)
     }
 
-    /// When to deflate the payload (default [`Compression::Auto`]: from 512
-    /// bytes of JSON, where it shrinks typical sessions by a quarter or
-    /// more). [`Compression::Flask`] reproduces Flask's cookies byte for byte.
+    /// When to deflate the payload (default [`Compression::Auto`]: from 1536
+    /// bytes of JSON, where it sheds hundreds of bytes per request). [`Compression::Flask`] reproduces Flask's cookies byte for byte.
     ///
     /// ```
     /// use tower_cookie_session::{Compression, Key, SessionLayer};

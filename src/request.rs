@@ -25,12 +25,10 @@ enum Slice {
 }
 
 impl Slice {
-    fn as_str(&self) -> &str {
+    fn as_bytes(&self) -> &[u8] {
         match self {
-            Self::Shared(header, range) => {
-                std::str::from_utf8(&header.as_bytes()[range.clone()]).unwrap_or("")
-            }
-            Self::Owned(s) => s,
+            Self::Shared(header, range) => header.as_bytes().get(range.clone()).unwrap_or_default(),
+            Self::Owned(s) => s.as_bytes(),
         }
     }
 }
@@ -84,7 +82,7 @@ impl RequestCookies {
     }
 
     pub(crate) fn into_pending(self, config: &Arc<Config>) -> Option<Pending> {
-        let has_value = self.base.as_ref().is_some_and(|b| !b.as_str().is_empty());
+        let has_value = self.base.as_ref().is_some_and(|b| !b.as_bytes().is_empty());
         has_value.then(|| Pending {
             cookies: self,
             config: Arc::clone(config),
@@ -92,26 +90,27 @@ impl RequestCookies {
     }
 
     /// The signed token, joined from chunks when the base holds a marker.
-    fn token(&self, config: &Config) -> Option<Cow<'_, str>> {
-        let base = self.base.as_ref()?.as_str();
+    /// Bytes, not text: a cache hit needs no UTF-8 validation.
+    fn token(&self, config: &Config) -> Option<Cow<'_, [u8]>> {
+        let base = self.base.as_ref()?.as_bytes();
         let Some(n) = chunk::parse_marker(base) else {
             return Some(Cow::Borrowed(base));
         };
         let Some(n) = n.filter(|n| (1..=config.max_chunks).contains(n)) else {
             tracing::debug!(
                 cookie = %config.name,
-                marker = base,
+                marker = %String::from_utf8_lossy(base),
                 max_chunks = config.max_chunks,
                 "session chunk marker out of range; starting an empty session"
             );
             return None;
         };
-        let parts: Vec<&str> = (1..=n)
+        let parts: Vec<&[u8]> = (1..=n)
             .filter_map(|i| {
                 self.chunks
                     .iter()
                     .find(|(j, _)| *j == i)
-                    .map(|(_, s)| s.as_str())
+                    .map(|(_, s)| s.as_bytes())
             })
             .filter(|s| !s.is_empty())
             .collect();
@@ -144,7 +143,10 @@ impl Pending {
         if let Some(entry) = config.cache.as_ref().and_then(|c| c.get(&token)) {
             return entry.permanent && entry.is_fresh(unix_now(), config.max_age_secs());
         }
-        Codec::unverified_payload(&token).is_some_and(|p| p.windows(KEY.len()).any(|w| w == KEY))
+        std::str::from_utf8(&token)
+            .ok()
+            .and_then(Codec::unverified_payload)
+            .is_some_and(|p| p.windows(KEY.len()).any(|w| w == KEY))
     }
 
     /// The session, from the cache or by verifying and decoding the cookie.
@@ -163,9 +165,9 @@ impl Pending {
                 return None;
             }
         }
-        let decoded = config
-            .codec
-            .verify(&token, now, Some(max_age))
+        let decoded = std::str::from_utf8(&token)
+            .map_err(|_| DecodeError::new(DecodeErrorKind::Malformed, "not ASCII"))
+            .and_then(|text| config.codec.verify(text, now, Some(max_age)))
             .and_then(|(raw, ts)| {
                 let map = crate::codec::parse_payload(&raw)?;
                 let map = tagged::session_from_wire(map).ok_or(DecodeError::new(
@@ -194,16 +196,14 @@ impl Pending {
     }
 }
 
+/// `value` borrows from `text`, which is `header`'s bytes: record where,
+/// rather than copying the value.
 fn locate(text: &str, value: &str, header: Option<&HeaderValue>) -> Slice {
     let start = (value.as_ptr() as usize).wrapping_sub(text.as_ptr() as usize);
+    let end = start.wrapping_add(value.len());
     match header {
-        Some(header)
-            if start
-                .checked_add(value.len())
-                .and_then(|end| text.get(start..end))
-                == Some(value) =>
-        {
-            Slice::Shared(header.clone(), start..start + value.len())
+        Some(header) if start <= end && end <= text.len() => {
+            Slice::Shared(header.clone(), start..end)
         }
         _ => Slice::Owned(value.to_owned()),
     }
@@ -219,7 +219,7 @@ mod tests {
     fn config(cache_bytes: usize) -> Arc<Config> {
         let mut config = Config::new(Key::new("cache-test-key").unwrap());
         config.cache_bytes = cache_bytes;
-        config.reset_cache();
+        config.rebuild();
         Arc::new(config)
     }
 
@@ -349,7 +349,9 @@ mod tests {
             .next()
             .unwrap()
             .trim_start_matches("session=");
-        let entry = cache(&config).get(t).expect("the written token is cached");
+        let entry = cache(&config)
+            .get(t.as_bytes())
+            .expect("the written token is cached");
         assert_eq!(entry.map["n"], json!(1));
     }
 }

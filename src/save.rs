@@ -87,7 +87,7 @@ pub(crate) fn finish<B>(
     })?;
     // The client will send this token back: make its next read a hit.
     if let Some(cache) = &config.cache {
-        cache.insert(&token, entry);
+        cache.insert(token.as_bytes(), entry);
     }
     let mut cookies: Vec<(&str, String)> = Vec::with_capacity(plan.chunks.len() + 1);
     if plan.chunks.is_empty() {

@@ -65,7 +65,7 @@ struct Data {
 impl Data {
     fn load(&mut self) -> &mut Arc<Map<String, Value>> {
         if let Some(pending) = self.pending.take() {
-            self.map = pending.load().unwrap_or_default();
+            self.map = pending.load().unwrap_or_else(empty_map);
         }
         &mut self.map
     }
@@ -81,7 +81,7 @@ impl Session {
             inner: Arc::new(Inner {
                 data: Mutex::new(Data {
                     pending,
-                    map: Arc::default(),
+                    map: empty_map(),
                 }),
                 config: Some(config),
                 ..Inner::default()
@@ -250,7 +250,7 @@ impl Session {
         self.touch();
         let mut data = self.lock();
         data.pending = None;
-        data.map = Arc::default();
+        data.map = empty_map();
         drop(data);
         self.mark_modified();
     }
@@ -453,6 +453,12 @@ impl Session {
         );
         (token, entry)
     }
+}
+
+/// One shared empty map: most requests never write, and need no allocation.
+fn empty_map() -> Arc<Map<String, Value>> {
+    static EMPTY: std::sync::OnceLock<Arc<Map<String, Value>>> = std::sync::OnceLock::new();
+    Arc::clone(EMPTY.get_or_init(Arc::default))
 }
 
 /// Python truthiness of `session.get("_permanent", False)`.

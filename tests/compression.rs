@@ -29,23 +29,23 @@ fn now() -> u64 {
 }
 
 #[tokio::test]
-async fn auto_deflates_from_512_bytes_of_json() {
-    let small = json!("a".repeat(300));
-    let large = json!("a".repeat(600));
+async fn auto_deflates_from_1536_bytes_of_json() {
+    let small = json!("a".repeat(1400));
+    let large = json!("a".repeat(1600));
     let auto = layer();
     assert!(
         !cookie_for(&auto, small.clone()).await.starts_with('.'),
-        "300 B: not worth it"
+        "1.4 KB: not worth it"
     );
     let token = cookie_for(&auto, large.clone()).await;
-    assert!(token.starts_with('.'), "600 B of JSON is deflated");
+    assert!(token.starts_with('.'), "1.6 KB of JSON is deflated");
     let decoded = Codec::new(key()).decode(&token, now(), None).unwrap();
     assert_eq!(decoded["v"], large);
 }
 
 #[tokio::test]
 async fn never_and_flask_policies() {
-    let large = json!("a".repeat(600));
+    let large = json!("a".repeat(1600));
     let never = layer().with_compression(Compression::Never);
     assert!(!cookie_for(&never, large.clone()).await.starts_with('.'));
 
