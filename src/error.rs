@@ -128,24 +128,67 @@ impl std::error::Error for DecodeError {}
 /// ```
 #[derive(Debug)]
 pub struct Error {
-    inner: serde_json::Error,
+    kind: ErrorKind,
+}
+
+#[derive(Debug)]
+enum ErrorKind {
+    /// Serializing an inserted value failed (a map with non-string keys…).
+    Serialize(serde_json::Error),
+    /// A stored value is not a `target`. serde's message is not kept: it
+    /// quotes the stored value, which may be a secret a log must not show.
+    Deserialize { key: String, target: &'static str },
+    /// The value nests deeper than a cookie can carry back.
+    TooDeep { key: String, limit: usize },
 }
 
 impl Error {
-    pub(crate) fn json(inner: serde_json::Error) -> Self {
-        Self { inner }
+    pub(crate) fn serialize(inner: serde_json::Error) -> Self {
+        Self {
+            kind: ErrorKind::Serialize(inner),
+        }
+    }
+
+    pub(crate) fn deserialize(key: &str, target: &'static str) -> Self {
+        Self {
+            kind: ErrorKind::Deserialize {
+                key: key.to_owned(),
+                target,
+            },
+        }
+    }
+
+    pub(crate) fn too_deep(key: &str, limit: usize) -> Self {
+        Self {
+            kind: ErrorKind::TooDeep {
+                key: key.to_owned(),
+                limit,
+            },
+        }
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "session value conversion failed: {}", self.inner)
+        match &self.kind {
+            ErrorKind::Serialize(e) => write!(f, "session value cannot be stored as JSON: {e}"),
+            ErrorKind::Deserialize { key, target } => {
+                write!(f, "session value under {key:?} is not a {target}")
+            }
+            ErrorKind::TooDeep { key, limit } => write!(
+                f,
+                "session value under {key:?} nests deeper than {limit} levels, which the cookie could not be read back with"
+            ),
+        }
     }
 }
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.inner)
+        match &self.kind {
+            ErrorKind::Serialize(e) => Some(e),
+            _ => None,
+        }
     }
 }
 

@@ -152,7 +152,8 @@ impl Session {
     ///
     /// # Errors
     ///
-    /// If the stored value does not deserialize as `T`.
+    /// If the stored value does not deserialize as `T`. The error names the
+    /// key and the type, never the stored value (it may be a secret).
     ///
     /// ```
     /// use tower_cookie_session::Session;
@@ -164,7 +165,10 @@ impl Session {
     /// ```
     pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, Error> {
         self.get_value(key)
-            .map(|v| serde_json::from_value(v).map_err(Error::json))
+            .map(|v| {
+                serde_json::from_value(v)
+                    .map_err(|_| Error::deserialize(key, std::any::type_name::<T>()))
+            })
             .transpose()
     }
 
@@ -192,7 +196,9 @@ impl Session {
     /// # Errors
     ///
     /// If `value` cannot be represented as JSON (a map with non-string keys,
-    /// or a serializer error).
+    /// or a serializer error), or nests arrays and objects more than 124
+    /// levels deep (the cookie could not be parsed back). The session is
+    /// unchanged then.
     ///
     /// ```
     /// use tower_cookie_session::Session;
@@ -202,7 +208,10 @@ impl Session {
     /// assert!(session.is_modified());
     /// ```
     pub fn insert<T: Serialize>(&self, key: &str, value: T) -> Result<(), Error> {
-        let value = tagged::tag(serde_json::to_value(value).map_err(Error::json)?);
+        let value = tagged::tag(serde_json::to_value(value).map_err(Error::serialize)?);
+        if depth_exceeds(&value, MAX_VALUE_DEPTH) {
+            return Err(Error::too_deep(key, MAX_VALUE_DEPTH));
+        }
         self.touch();
         self.lock().load_mut().insert(key.to_owned(), value);
         self.mark_modified();
@@ -453,6 +462,28 @@ impl Session {
         );
         (token, entry)
     }
+}
+
+/// serde_json refuses to parse JSON nested deeper than 128 levels (which
+/// keeps parsing stack-safe). The session object is one level, and a
+/// top-level escape (`{" di": {…}}`) two more: a value nested deeper than
+/// this would be written, then read back as no session at all.
+const MAX_VALUE_DEPTH: usize = 124;
+
+/// Whether `value` nests arrays and objects deeper than `limit`, without
+/// recursion (the value may come from anywhere).
+fn depth_exceeds(value: &Value, limit: usize) -> bool {
+    let mut stack = vec![(value, 1usize)];
+    while let Some((v, depth)) = stack.pop() {
+        match v {
+            Value::Array(_) if depth > limit => return true,
+            Value::Object(_) if depth > limit => return true,
+            Value::Array(items) => stack.extend(items.iter().map(|c| (c, depth + 1))),
+            Value::Object(map) => stack.extend(map.values().map(|c| (c, depth + 1))),
+            _ => {}
+        }
+    }
+    false
 }
 
 /// One shared empty map: most requests never write, and need no allocation.
