@@ -11,6 +11,7 @@ pin_project! {
     /// response by its over-budget `500` (see [`OversizePolicy`](crate::OversizePolicy)).
     ///
     /// It lets the layer work with any body type, without a `Default` bound.
+    /// See [`ResponseBody::into_inner`] for an example.
     #[derive(Debug)]
     pub struct ResponseBody<B> {
         #[pin]

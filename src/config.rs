@@ -74,7 +74,13 @@ pub enum Compression {
 }
 
 impl Compression {
-    /// The JSON size from which [`Compression::Auto`] tries deflate: from
+    /// The JSON size from which [`Compression::Auto`] tries deflate.
+    ///
+    /// ```
+    /// assert_eq!(tower_cookie_session::Compression::AUTO_MIN_JSON_BYTES, 1536);
+    /// ```
+    ///
+    /// From
     /// here even random alphanumeric values shed about 500 bytes (30%), and
     /// typical sessions two thirds; below it, deflate's fixed cost (~10 µs
     /// per write) buys a few hundred bytes at most. Sessions large enough to

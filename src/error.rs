@@ -75,6 +75,14 @@ pub struct DecodeError {
 }
 
 /// The class of a [`DecodeError`].
+///
+/// ```
+/// use tower_cookie_session::codec::{Codec, DecodeErrorKind, Key};
+///
+/// let codec = Codec::new(Key::new("k").unwrap());
+/// let kind = codec.decode("a.b.c", 0, None).unwrap_err().kind();
+/// assert!(matches!(kind, DecodeErrorKind::Malformed | DecodeErrorKind::BadSignature));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum DecodeErrorKind {
@@ -197,6 +205,18 @@ impl std::error::Error for Error {
 /// Returned by [`Session::encoded_len`](crate::Session::encoded_len) checks and
 /// attached to the 500 response the layer sends instead of a cookie a browser
 /// would drop. See the crate docs, "Large sessions".
+///
+/// ```
+/// use tower_cookie_session::Session;
+///
+/// let session = Session::default();
+/// let noise: Vec<u64> = (0..4000u64).map(|i| i.wrapping_mul(2_654_435_761) % 1_000_003).collect();
+/// session.insert("noise", noise).unwrap();
+/// let too_large = session.encoded_len().unwrap_err();
+/// assert!(too_large.needed() > too_large.allowed());
+/// assert_eq!(too_large.allowed(), 7168);
+/// assert!(too_large.chunks() >= 2);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionTooLarge {
     pub(crate) needed: usize,

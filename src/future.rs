@@ -14,7 +14,22 @@ use crate::save::{self, RequestInfo};
 use crate::Session;
 
 pin_project! {
-    /// Response future of [`SessionService`](crate::SessionService).
+    /// Response future of [`SessionService`](crate::SessionService): the
+    /// inner service's future, then the session written on its response.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// use std::convert::Infallible;
+    /// use http::{Request, Response};
+    /// use tower::{service_fn, Layer, Service};
+    /// use tower_cookie_session::{Key, ResponseFuture, SessionLayer};
+    ///
+    /// let mut svc = SessionLayer::new(Key::generate())
+    ///     .layer(service_fn(|_: Request<()>| async { Ok::<_, Infallible>(Response::new(())) }));
+    /// let future: ResponseFuture<_> = svc.call(Request::new(()));
+    /// assert_eq!(future.await.unwrap().status(), 200);
+    /// # });
+    /// ```
     pub struct ResponseFuture<F> {
         #[pin]
         inner: F,

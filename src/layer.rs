@@ -20,7 +20,18 @@ use crate::{ConfigError, SessionService};
 /// a `__Host-` name without `Secure`, say, panics at start-up rather than
 /// failing at request time.
 ///
-/// See the [crate docs](crate) for an example.
+/// See the [crate docs](crate) for more.
+///
+/// ```
+/// use std::time::Duration;
+/// use tower_cookie_session::{Key, SameSite, SessionLayer};
+///
+/// let layer = SessionLayer::new(Key::generate())
+///     .with_cookie_name("__Host-session").unwrap()
+///     .with_same_site(SameSite::Strict)
+///     .with_max_age(Duration::from_secs(12 * 3600));
+/// # let _ = layer;
+/// ```
 #[derive(Clone)]
 #[must_use]
 pub struct SessionLayer {

@@ -18,6 +18,17 @@ use crate::Session;
 /// It finds the session cookie(s) in every `Cookie` header, puts a lazily
 /// decoded [`Session`] into the request extensions, and writes the session
 /// back after the inner service answered. See the [crate docs](crate).
+///
+/// ```
+/// use std::convert::Infallible;
+/// use http::{Request, Response};
+/// use tower::{service_fn, Layer};
+/// use tower_cookie_session::{Key, SessionLayer, SessionService};
+///
+/// let inner = service_fn(|_: Request<()>| async { Ok::<_, Infallible>(Response::new(())) });
+/// let service: SessionService<_> = SessionLayer::new(Key::generate()).layer(inner);
+/// # let _ = service;
+/// ```
 #[derive(Clone)]
 #[must_use]
 pub struct SessionService<S> {

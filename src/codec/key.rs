@@ -28,7 +28,15 @@ pub struct Key {
 }
 
 impl Key {
-    /// Wraps a secret.
+    /// Wraps a secret: a `&str`, `String`, `&[u8]` or `Vec<u8>`.
+    ///
+    /// ```
+    /// use tower_cookie_session::Key;
+    ///
+    /// let from_flask = Key::new("dev").unwrap();
+    /// let random_bytes = Key::new([0x9f_u8, 0x00, 0xfe]).unwrap();
+    /// # let _ = (from_flask, random_bytes);
+    /// ```
     ///
     /// # Errors
     ///
@@ -68,6 +76,10 @@ impl Key {
     }
 
     /// Length of the secret in bytes.
+    ///
+    /// ```
+    /// assert_eq!(tower_cookie_session::Key::new("abc").unwrap().len(), 3);
+    /// ```
     #[allow(clippy::len_without_is_empty)] // a Key is never empty
     #[must_use]
     pub fn len(&self) -> usize {

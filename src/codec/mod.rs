@@ -49,11 +49,24 @@ pub use self::key::{Digest, Key, KeyDerivation};
 pub use crate::error::{DecodeError, DecodeErrorKind};
 
 /// The salt Flask uses for session cookies.
+///
+/// ```
+/// assert_eq!(tower_cookie_session::codec::FLASK_SALT, "cookie-session");
+/// ```
 pub const FLASK_SALT: &str = "cookie-session";
 
 /// Signs, verifies, compresses and (de)serializes session cookie values.
 ///
-/// See the [module docs](self) for the format and an example.
+/// See the [module docs](self) for the format and more examples.
+///
+/// ```
+/// use serde_json::Map;
+/// use tower_cookie_session::codec::{Codec, Key};
+///
+/// let codec = Codec::new(Key::generate());
+/// let token = codec.encode(&Map::new(), 42);
+/// assert_eq!(codec.decode(&token, 42, Some(0)).unwrap(), Map::new());
+/// ```
 #[derive(Clone)]
 #[must_use]
 pub struct Codec {
