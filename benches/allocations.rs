@@ -86,7 +86,7 @@ fn main() {
             .collect();
         for row in &rows {
             let base = match row.name {
-                "bare_ts" | "tower_sessions" => bases[1].1,
+                "bare_ts" | "tower_sessions" | "tower_sessions_read" => bases[1].1,
                 "bare_jar" | "jar_add_get" | "jar_json" => bases[2].1,
                 _ => bases[0].1,
             };

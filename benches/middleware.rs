@@ -1,6 +1,6 @@
 //! Full requests through an axum `Router` with `SessionLayer`, side by side
 //! in one process with a bare router (no-op layer, same `Cookie` header),
-//! tower-sessions + `MemoryStore`, axum-extra's `SignedCookieJar`, and the
+//! tower-sessions + `MemoryStore` (read + write, and read only), axum-extra's `SignedCookieJar`, and the
 //! floor (the least work a signed JSON cookie needs). Ends with a table of
 //! overheads and ratios computed from this run's medians, and an interleaved
 //! A/B timing of the sub-microsecond overheads (untouched, read), which on a
@@ -75,6 +75,12 @@ fn main() {
                 let row = rows.iter().find(|r| r.name == name).expect("the row");
                 paired_rows.push((label, name, paired(&rt, bare, row)));
             }
+            let bare_ts = rows.iter().find(|r| r.name == "bare_ts").expect("bare_ts");
+            let ts_read = rows
+                .iter()
+                .find(|r| r.name == "tower_sessions_read")
+                .expect("the row");
+            paired_rows.push((label, ts_read.name, paired(&rt, bare_ts, ts_read)));
         }
     }
     c.final_summary();
@@ -247,6 +253,26 @@ fn summary(since: SystemTime) {
             fmt_ratio(div(rw, jar)),
             fmt_ratio(div(rw_cold, jar)),
             fmt_ns(jar_json),
+        );
+    }
+    println!("\nRead-only: ours hit / cold vs tower-sessions read (ratios of Δ; target: hit below tower-sessions read):\n");
+    println!("| size | read Δ hit / cold | tower-sessions read Δ | read Δ / t-s read Δ hit / cold | tower-sessions r+w Δ |");
+    println!("|---|---|---|---|---|");
+    for (label, _) in SIZES {
+        let g = format!("req_{label}");
+        let bare = m(&g, "bare");
+        let read = sub(m(&g, "read"), bare);
+        let read_cold = sub(m(&g, "read_cold"), bare);
+        let ts_read = sub(m(&g, "tower_sessions_read"), m(&g, "bare_ts"));
+        let ts = sub(m(&g, "tower_sessions"), m(&g, "bare_ts"));
+        println!(
+            "| {label} | {} / {} | {} | {} / {} | {} |",
+            fmt_ns(read),
+            fmt_ns(read_cold),
+            fmt_ns(ts_read),
+            fmt_ratio(div(read, ts_read)),
+            fmt_ratio(div(read_cold, ts_read)),
+            fmt_ns(ts),
         );
     }
 }

@@ -82,6 +82,17 @@ async fn ts_read_write(session: tower_sessions::Session) -> &'static str {
     "ok"
 }
 
+/// tower-sessions' read-only peer of our `read` row: read one key.
+async fn ts_read(session: tower_sessions::Session) -> &'static str {
+    black_box(
+        session
+            .get::<String>(READ_KEY)
+            .await
+            .expect("memory store never fails"),
+    );
+    "ok"
+}
+
 /// axum-extra's signed jar, `get` + `add` of the payload's JSON text: the
 /// jar's own work only (HMAC-SHA256, percent-encoding), no JSON.
 async fn jar_add_get(jar: SignedCookieJar) -> (SignedCookieJar, &'static str) {
@@ -209,9 +220,13 @@ pub(crate) async fn rows(payload: &Map<String, Value>) -> Vec<Row> {
     let ts_cookie = cookie_from(&ts_seeded);
     let ts = Router::new()
         .route("/", get(ts_read_write))
-        .layer(ts_layer)
+        .layer(ts_layer.clone())
         .with_state(());
     assert_eq!(send(&ts, Some(&ts_cookie)).await.status(), StatusCode::OK);
+    let ts_read = Router::new()
+        .route("/", get(ts_read))
+        .layer(ts_layer)
+        .with_state(());
 
     // axum-extra SignedCookieJar (key from router state).
     let jar_key = JarKey::from(&SECRET[..]);
@@ -260,6 +275,7 @@ pub(crate) async fn rows(payload: &Map<String, Value>) -> Vec<Row> {
         row("read_write_never", rw_never, &ours_never),
         bare(Some(ts_cookie.clone()), "bare_ts"),
         row("tower_sessions", ts, &ts_cookie),
+        row("tower_sessions_read", ts_read, &ts_cookie),
         bare(Some(jar_cookie.clone()), "bare_jar"),
         row("jar_add_get", jar, &jar_cookie),
         row("jar_json", jar_session, &jar_cookie),
