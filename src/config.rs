@@ -59,8 +59,8 @@ pub enum OversizePolicy {
 #[non_exhaustive]
 pub enum Compression {
     /// Deflate payloads of at least [`Compression::AUTO_MIN_JSON_BYTES`] of
-    /// JSON with zlib's fastest level, keeping the result when it is at
-    /// least two bytes shorter. Below that size deflate saves a few bytes
+    /// JSON at level 1 (libdeflate), keeping the result when it is at least
+    /// two bytes shorter. Below that size deflate saves a few bytes
     /// for several microseconds.
     #[default]
     Auto,
