@@ -10,6 +10,7 @@
 //! * `SECRET_KEY` — the current key (required);
 //! * `SECRET_KEY_FALLBACKS` — comma-separated older keys, still accepted (optional);
 //! * `PORT` — port to bind on 127.0.0.1 (default 3000);
+//! * `COMPRESSION` — `flask` (default: Flask's exact bytes), `auto` or `never`,
 //! * `MAX_TOTAL_BYTES` — the session's cookie budget,
 //!   [`SessionLayer::with_max_total_bytes`] (optional, default 7168);
 //! * `MAX_CHUNKS` — [`SessionLayer::with_max_chunks`] (optional, default 99;
@@ -268,11 +269,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
 
     // Plain http on loopback: the cookie must not be `Secure`.
-    // Compression::Flask makes every cookie byte-identical to the one Flask
-    // writes for the same session and second; the suite checks that.
+    // Compression::Flask (the default here) makes every cookie byte-identical
+    // to the one Flask writes for the same session and second; the suite
+    // checks that, and with COMPRESSION=auto that Flask reads ours too.
+    let compression = match env::var("COMPRESSION").as_deref() {
+        Ok("auto") => Compression::Auto,
+        Ok("never") => Compression::Never,
+        _ => Compression::Flask,
+    };
     let mut layer = SessionLayer::new(Key::new(secret)?)
         .with_fallback_keys(fallbacks)
-        .with_compression(Compression::Flask)
+        .with_compression(compression)
         .with_secure(false);
     if let Ok(bytes) = env::var("MAX_TOTAL_BYTES") {
         layer = layer.with_max_total_bytes(bytes.parse()?);
