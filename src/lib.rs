@@ -1,11 +1,12 @@
 //! Flask-compatible sessions in signed cookies, as a tower middleware and
 //! an axum extractor.
 //!
-//! * **It speaks Flask.** The cookie is exactly what Flask writes
-//!   (itsdangerous `URLSafeTimedSerializer`, salt `cookie-session`,
-//!   HMAC-SHA1, tagged JSON, zlib when shorter, a signed timestamp, fallback
-//!   keys). A Flask app and a Rust service with the same secret share one
-//!   session, both ways.
+//! * **It speaks Flask.** The cookie is Flask's format (itsdangerous
+//!   `URLSafeTimedSerializer`, salt `cookie-session`, HMAC-SHA1, tagged
+//!   JSON, zlib, a signed timestamp, fallback keys), byte for byte with
+//!   [`Compression::Flask`]; the default [`Compression::Auto`] only deflates
+//!   differently, and Flask reads it all the same. A Flask app and a Rust
+//!   service with the same secret share one session, both ways.
 //! * **It holds large sessions.** A session too large for one cookie is
 //!   split over `session.1` … `session.N` under a byte budget; a session over
 //!   the budget is a clear error, never a cookie the browser silently drops.
