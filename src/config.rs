@@ -81,8 +81,8 @@ impl Compression {
     /// ```
     ///
     /// From
-    /// here even random alphanumeric values shed about 500 bytes (30%), and
-    /// typical sessions two thirds; below it, deflate's fixed cost (~10 µs
+    /// here even random alphanumeric values shed about 450 bytes (30%), and
+    /// typical sessions two thirds; below it, deflate's fixed cost (~7 µs
     /// per write) buys a few hundred bytes at most. Sessions large enough to
     /// need a second cookie are always above it.
     pub const AUTO_MIN_JSON_BYTES: usize = 1536;
