@@ -148,7 +148,7 @@ fn default_category() -> String {
 }
 
 async fn flash(session: Session, Json(body): Json<FlashBody>) -> Reply {
-    flask::flash(&session, &body.category, &body.message).map_err(internal)?;
+    flask::flash(&session, &body.message, &body.category).map_err(internal)?;
     Ok(Json(json!({ "ok": true })))
 }
 

@@ -55,17 +55,17 @@ async fn index(session: Session) -> Html<String> {
 async fn login(session: Session, Form(form): Form<Login>) -> impl IntoResponse {
     let name = form.username.trim();
     if name.is_empty() {
-        let _ = flask::flash(&session, "error", "Please enter a user name.");
+        let _ = flask::flash(&session, "Please enter a user name.", "error");
     } else {
         session.insert("username", name).expect("a string is JSON");
-        let _ = flask::flash(&session, "message", &format!("Welcome, {name}!"));
+        let _ = flask::flash(&session, &format!("Welcome, {name}!"), "message");
     }
     Redirect::to("/")
 }
 
 async fn logout(session: Session) -> impl IntoResponse {
     session.clear();
-    let _ = flask::flash(&session, "message", "You were logged out.");
+    let _ = flask::flash(&session, "You were logged out.", "message");
     Redirect::to("/")
 }
 

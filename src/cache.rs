@@ -27,16 +27,15 @@ pub(crate) struct Entry {
 }
 
 impl Entry {
-    /// `json_len` is the payload's JSON size, from which the decoded map's
-    /// heap size is estimated (serde_json values take ~3x their text).
+    /// An entry for a verified token of `token_len` bytes; its cost is the
+    /// heap it really holds, measured by walking the map.
     pub(crate) fn new(
         map: Arc<Map<String, Value>>,
         timestamp: u64,
         permanent: bool,
         token_len: usize,
-        json_len: usize,
     ) -> Self {
-        let cost = 2 * token_len + 3 * json_len + 256;
+        let cost = ENTRY_OVERHEAD + 2 * (token_len + ALLOC_OVERHEAD) + heap_bytes(&map);
         Self {
             map,
             timestamp,
@@ -49,6 +48,60 @@ impl Entry {
     pub(crate) fn is_fresh(&self, now: u64, max_age: u64) -> bool {
         self.timestamp <= now && now - self.timestamp <= max_age
     }
+}
+
+/// What an allocation costs beyond its size (glibc: 8 bytes of header,
+/// rounded to 16).
+const ALLOC_OVERHEAD: usize = 16;
+/// The fixed part of an entry: its `Arc<Entry>`, the `Arc` around the map,
+/// the bucket slot, the FIFO entry and the hash table's share, each with
+/// its allocation overhead.
+const ENTRY_OVERHEAD: usize = 256;
+/// A B-tree node of `Map<String, Value>`: 11 keys of 24 bytes, 11 values
+/// of 32, links and lengths, plus 12 edges in internal nodes.
+const NODE_BYTES: usize = 11 * 24 + 11 * 32 + 16 + 12 * 8 + ALLOC_OVERHEAD;
+/// Nodes built by inserting keys in order end up about half full.
+const KEYS_PER_NODE: usize = 5;
+
+/// The heap bytes a decoded map holds: B-tree nodes, key and string
+/// buffers, array buffers. Iterative: the map may nest deeply.
+pub(crate) fn heap_bytes(map: &Map<String, Value>) -> usize {
+    fn map_nodes(map: &Map<String, Value>) -> usize {
+        map.len().div_ceil(KEYS_PER_NODE) * NODE_BYTES
+    }
+    fn string(s: &str) -> usize {
+        if s.is_empty() {
+            0
+        } else {
+            s.len() + ALLOC_OVERHEAD
+        }
+    }
+    let mut total = map_nodes(map);
+    let mut stack: Vec<&Value> = Vec::new();
+    for (key, value) in map {
+        total += string(key);
+        stack.push(value);
+    }
+    while let Some(value) = stack.pop() {
+        match value {
+            Value::String(s) => total += string(s),
+            Value::Array(items) => {
+                if !items.is_empty() {
+                    total += items.len() * std::mem::size_of::<Value>() + ALLOC_OVERHEAD;
+                }
+                stack.extend(items);
+            }
+            Value::Object(inner) => {
+                total += map_nodes(inner);
+                for (key, value) in inner {
+                    total += string(key);
+                    stack.push(value);
+                }
+            }
+            Value::Null | Value::Bool(_) | Value::Number(_) => {}
+        }
+    }
+    total
 }
 
 struct Slot {
@@ -75,18 +128,18 @@ impl Shard {
             .find(|s| &*s.token == token)
     }
 
-    fn remove(&mut self, bucket: u64, token: &[u8]) {
-        let Some(slots) = self.buckets.get_mut(&bucket) else {
-            return;
-        };
-        if let Some(i) = slots.iter().position(|s| &*s.token == token) {
-            let slot = slots.swap_remove(i);
-            self.bytes -= slot.entry.cost;
-            self.len -= 1;
-            if slots.is_empty() {
-                self.buckets.remove(&bucket);
-            }
+    /// Unlinks the entry and hands it back, so that the caller frees it
+    /// after releasing the shard lock.
+    fn remove(&mut self, bucket: u64, token: &[u8]) -> Option<Slot> {
+        let slots = self.buckets.get_mut(&bucket)?;
+        let i = slots.iter().position(|s| &*s.token == token)?;
+        let slot = slots.swap_remove(i);
+        self.bytes -= slot.entry.cost;
+        self.len -= 1;
+        if slots.is_empty() {
+            self.buckets.remove(&bucket);
         }
+        Some(slot)
     }
 }
 
@@ -132,7 +185,9 @@ impl DecodeCache {
 
     pub(crate) fn remove(&self, token: &[u8]) {
         let bucket = bucket_of(token);
-        self.shard(bucket).remove(bucket, token);
+        let removed = self.shard(bucket).remove(bucket, token);
+        // Freeing a session map walks all of it: never under the lock.
+        drop(removed);
     }
 
     /// Caches a *verified* token. Entries larger than a shard are skipped.
@@ -141,24 +196,27 @@ impl DecodeCache {
             return;
         }
         let bucket = bucket_of(token);
+        let token: Arc<[u8]> = Arc::from(token);
+        let entry = Arc::new(entry);
+        let mut evicted = Vec::new();
         let mut shard = self.shard(bucket);
-        if shard.find(bucket, token).is_some() {
+        if shard.find(bucket, &token).is_some() {
             return;
         }
         while shard.bytes + entry.cost > self.shard_budget {
             let Some((old_bucket, old_token)) = shard.order.pop_front() else {
                 break;
             };
-            shard.remove(old_bucket, &old_token);
+            evicted.extend(shard.remove(old_bucket, &old_token));
         }
-        let token: Arc<[u8]> = Arc::from(token);
         shard.bytes += entry.cost;
         shard.len += 1;
         shard.order.push_back((bucket, Arc::clone(&token)));
-        shard.buckets.entry(bucket).or_default().push(Slot {
-            token,
-            entry: Arc::new(entry),
-        });
+        shard
+            .buckets
+            .entry(bucket)
+            .or_default()
+            .push(Slot { token, entry });
         // `order` may still name entries `remove` dropped; keep it bounded.
         if shard.order.len() > 2 * shard.len + 16 {
             let Shard { order, buckets, .. } = &mut *shard;
@@ -168,6 +226,10 @@ impl DecodeCache {
                     .is_some_and(|slots| slots.iter().any(|s| s.token == *t))
             });
         }
+        drop(shard);
+        // Freed here, after the lock: other requests on this shard wait
+        // only for the bookkeeping.
+        drop(evicted);
     }
 
     /// Bytes accounted for, over all shards.
@@ -201,16 +263,18 @@ impl fmt::Debug for DecodeCache {
 mod tests {
     use super::*;
 
-    fn entry(json_len: usize) -> Entry {
-        Entry::new(Arc::new(Map::new()), 100, false, 40, json_len)
+    fn entry(string_len: usize) -> Entry {
+        let mut map = Map::new();
+        map.insert("k".into(), Value::String("x".repeat(string_len)));
+        Entry::new(Arc::new(map), 100, false, 40)
     }
 
     #[test]
     fn never_exceeds_its_bound() {
-        let cache = DecodeCache::new(64 * 1024).unwrap();
+        let cache = DecodeCache::new(256 * 1024).unwrap();
         for i in 0..10_000 {
             cache.insert(format!("token-{i}.sig{i:04}").as_bytes(), entry(100));
-            assert!(cache.bytes() <= 64 * 1024);
+            assert!(cache.bytes() <= 256 * 1024);
         }
         assert!(cache.len() > 50, "it does cache: {}", cache.len());
         assert!(
@@ -225,7 +289,7 @@ mod tests {
 
     #[test]
     fn oversized_entries_are_skipped_and_removal_frees_bytes() {
-        let cache = DecodeCache::new(16 * 1024).unwrap();
+        let cache = DecodeCache::new(32 * 1024).unwrap();
         cache.insert(b"huge.x", entry(10_000));
         assert_eq!(cache.len(), 0);
         cache.insert(b"small.x", entry(10));

@@ -20,6 +20,15 @@ pub(crate) const DEFAULT_MAX_TOTAL_BYTES: usize = 7168;
 /// mod_auth_openidc's cap; chunk names stay two digits.
 pub(crate) const MAX_CHUNKS_CAP: usize = 99;
 pub(crate) const DEFAULT_MAX_CHUNKS: usize = MAX_CHUNKS_CAP;
+/// The largest cookie (name and value) browsers store: a single Flask
+/// cookie may be this large whatever this layer's budget.
+pub(crate) const BROWSER_COOKIE_BYTES: usize = 4096;
+/// RFC 6265bis caps `Expires`/`Max-Age` at 400 days and browsers clamp
+/// there; sending more gains nothing, and past year 9999 the date cannot
+/// be written at all.
+pub(crate) const MAX_COOKIE_LIFETIME: Duration = Duration::from_secs(400 * 24 * 3600);
+/// Chromium caps the cookies of one partition (CHIPS) at 10 KiB in all.
+pub(crate) const PARTITIONED_MAX_BYTES: usize = 10 * 1024;
 
 /// What the layer does with a session that exceeds its byte budget.
 ///
@@ -243,16 +252,19 @@ impl Config {
             }
             .to_string());
         }
-        if name.starts_with("__Host-")
-            && (!self.secure || self.path != "/" || self.domain.is_some())
-        {
+        // RFC 6265bis matches the prefixes case-insensitively.
+        let has_prefix = |prefix: &str| {
+            name.get(..prefix.len())
+                .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
+        };
+        if has_prefix("__Host-") && (!self.secure || self.path != "/" || self.domain.is_some()) {
             return Err(format!(
                 "cookie {name:?} has the __Host- prefix, which browsers accept only with Secure, Path=/ and no Domain \
                  (secure: {}, path: {:?}, domain: {:?})",
                 self.secure, self.path, self.domain
             ));
         }
-        if name.starts_with("__Secure-") && !self.secure {
+        if has_prefix("__Secure-") && !self.secure {
             return Err(format!(
                 "cookie {name:?} has the __Secure- prefix, which browsers accept only with Secure"
             ));
@@ -261,6 +273,13 @@ impl Config {
             return Err(
                 "a Partitioned cookie must also be Secure: call with_secure(true)".to_owned(),
             );
+        }
+        if self.partitioned && self.max_total_bytes > PARTITIONED_MAX_BYTES {
+            return Err(format!(
+                "a Partitioned cookie set may hold at most {PARTITIONED_MAX_BYTES} bytes in Chromium; \
+                 with_max_total_bytes({}) exceeds it",
+                self.max_total_bytes
+            ));
         }
         if self.same_site == Some(SameSite::None) && !self.secure {
             return Err(
@@ -334,6 +353,18 @@ impl Config {
 
     pub(crate) fn max_age_secs(&self) -> u64 {
         self.max_age.as_secs()
+    }
+
+    /// What the browser is told: the max age, capped at 400 days. The
+    /// server-side age check keeps the configured value.
+    pub(crate) fn cookie_lifetime_secs(&self) -> u64 {
+        self.max_age.min(MAX_COOKIE_LIFETIME).as_secs()
+    }
+
+    /// The longest token this layer could have written, or a Flask peer
+    /// could have set in one cookie: longer ones are refused unread.
+    pub(crate) fn max_token_bytes(&self) -> usize {
+        self.max_total_bytes.max(BROWSER_COOKIE_BYTES)
     }
 }
 
@@ -414,6 +445,39 @@ mod tests {
         c.partitioned = true;
         c.secure = false;
         assert!(c.validate().is_err());
+    }
+
+    #[test]
+    fn prefixes_are_matched_case_insensitively() {
+        for name in ["__host-s", "__HOST-s", "__Host-s"] {
+            let mut c = config();
+            c.set_name(name).unwrap();
+            c.path = "/app".into();
+            assert!(c.validate().is_err(), "{name}");
+        }
+        for name in ["__secure-s", "__SECURE-s"] {
+            let mut c = config();
+            c.set_name(name).unwrap();
+            c.secure = false;
+            assert!(c.validate().is_err(), "{name}");
+        }
+    }
+
+    #[test]
+    fn partitioned_budgets_fit_chromiums_partition_cap() {
+        let mut c = config();
+        c.partitioned = true;
+        assert!(c.validate().is_ok(), "the default budget fits");
+        c.max_total_bytes = 16 * 1024;
+        assert!(c.validate().unwrap_err().contains("Partitioned"));
+    }
+
+    #[test]
+    fn the_cookie_lifetime_is_capped_at_400_days_but_the_age_check_is_not() {
+        let mut c = config();
+        c.max_age = Duration::MAX;
+        assert_eq!(c.cookie_lifetime_secs(), 400 * 24 * 3600);
+        assert_eq!(c.max_age_secs(), u64::MAX);
     }
 
     #[test]

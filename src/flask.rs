@@ -28,31 +28,22 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine as _;
 use serde::de::{Deserialize, Deserializer, Error as _};
-use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde::ser::{Serialize, Serializer};
 
-use crate::codec::tagged::{self, BYTES, DATETIME, MARKUP, TUPLE, UUID};
+use crate::codec::tagged;
+use crate::codec::tagging::{BYTES_NAME, DATETIME_NAME, MARKUP_NAME, TUPLE_NAME, UUID_NAME};
 use crate::{Error, Session};
 
-/// Serializes `{marker: {tag: payload}}`, which `Session::insert` turns into `{tag: payload}`.
-fn serialize_tagged<S: Serializer, T: Serialize + ?Sized>(
+/// Each wrapper serializes as a newtype struct under a private name whose
+/// inner value is its plain form: `serde_json` and every other serializer
+/// write the plain value; only the session's own serializer writes the tag.
+fn serialize_wrapped<S: Serializer, T: Serialize + ?Sized>(
     serializer: S,
-    tag: &'static str,
-    payload: &T,
+    name: &'static str,
+    plain: &T,
 ) -> Result<S::Ok, S::Error> {
-    struct Tagged<'a, T: ?Sized>(&'static str, &'a T);
-    impl<T: Serialize + ?Sized> Serialize for Tagged<'_, T> {
-        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-            let mut map = serializer.serialize_map(Some(1))?;
-            map.serialize_entry(self.0, self.1)?;
-            map.end()
-        }
-    }
-    let mut map = serializer.serialize_map(Some(1))?;
-    map.serialize_entry(tagged::marker(), &Tagged(tag, payload))?;
-    map.end()
+    serializer.serialize_newtype_struct(name, plain)
 }
 
 /// A Python `tuple`. Flask's flashed messages are `(category, message)` tuples.
@@ -69,7 +60,7 @@ pub struct Tuple<T>(pub T);
 
 impl<T: Serialize> Serialize for Tuple<T> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serialize_tagged(serializer, TUPLE, &self.0)
+        serialize_wrapped(serializer, TUPLE_NAME, &self.0)
     }
 }
 
@@ -93,7 +84,7 @@ pub struct Bytes(pub Vec<u8>);
 
 impl Serialize for Bytes {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serialize_tagged(serializer, BYTES, &STANDARD.encode(&self.0))
+        serialize_wrapped(serializer, BYTES_NAME, &self.0)
     }
 }
 
@@ -119,7 +110,7 @@ pub struct Markup(pub String);
 
 impl Serialize for Markup {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serialize_tagged(serializer, MARKUP, &self.0)
+        serialize_wrapped(serializer, MARKUP_NAME, &self.0)
     }
 }
 
@@ -148,7 +139,16 @@ pub struct Uuid(pub u128);
 
 impl Serialize for Uuid {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serialize_tagged(serializer, UUID, &format!("{:032x}", self.0))
+        let hex = format!("{:032x}", self.0);
+        let hyphenated = format!(
+            "{}-{}-{}-{}-{}",
+            &hex[..8],
+            &hex[8..12],
+            &hex[12..16],
+            &hex[16..20],
+            &hex[20..]
+        );
+        serialize_wrapped(serializer, UUID_NAME, &hyphenated)
     }
 }
 
@@ -189,9 +189,9 @@ impl Serialize for DateTime {
             // Round towards the past, as Python's datetime does before the epoch.
             Err(e) => -i64::try_from(e.duration().as_secs_f64().ceil() as u64).unwrap_or(i64::MAX),
         };
-        let date = tagged::http_date(secs)
+        let date = tagged::unix_to_rfc3339(secs)
             .ok_or_else(|| serde::ser::Error::custom("date out of range"))?;
-        serialize_tagged(serializer, DATETIME, &date)
+        serialize_wrapped(serializer, DATETIME_NAME, &date)
     }
 }
 
@@ -212,7 +212,8 @@ impl<'de> Deserialize<'de> for DateTime {
 const FLASHES: &str = "_flashes";
 
 /// `flask.flash(message, category)`: queues a message for the next page,
-/// on either side of a mixed Flask/Rust deployment.
+/// on either side of a mixed Flask/Rust deployment. The arguments come in
+/// Flask's order, message first; Flask's default category is `"message"`.
 ///
 /// # Errors
 ///
@@ -222,11 +223,11 @@ const FLASHES: &str = "_flashes";
 /// use tower_cookie_session::{flask, Session};
 ///
 /// let session = Session::default();
-/// flask::flash(&session, "message", "Welcome back").unwrap();
+/// flask::flash(&session, "Welcome back", "message").unwrap();
 /// assert_eq!(flask::take_flashes(&session), vec![("message".to_owned(), "Welcome back".to_owned())]);
 /// assert!(flask::take_flashes(&session).is_empty());
 /// ```
-pub fn flash(session: &Session, category: &str, message: &str) -> Result<(), Error> {
+pub fn flash(session: &Session, message: &str, category: &str) -> Result<(), Error> {
     let mut flashes: Vec<Tuple<(String, String)>> = session.get(FLASHES)?.unwrap_or_default();
     flashes.push(Tuple((category.to_owned(), message.to_owned())));
     session.insert(FLASHES, flashes)
@@ -252,5 +253,96 @@ pub fn take_flashes(session: &Session) -> Vec<(String, String)> {
             .filter_map(|item| serde_json::from_value(item).ok())
             .collect(),
         _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn wrappers_serialize_as_their_plain_value_outside_the_session() {
+        let when = UNIX_EPOCH + Duration::from_secs(1_709_233_199);
+        assert_eq!(serde_json::to_string(&Markup("x".into())).unwrap(), "\"x\"");
+        assert_eq!(
+            serde_json::to_string(&Tuple((1, "a"))).unwrap(),
+            "[1,\"a\"]"
+        );
+        assert_eq!(
+            serde_json::to_string(&Bytes(vec![0, 255])).unwrap(),
+            "[0,255]"
+        );
+        assert_eq!(
+            serde_json::to_string(&Uuid(0x1234_5678_1234_5678_1234_5678_1234_5678)).unwrap(),
+            "\"12345678-1234-5678-1234-567812345678\""
+        );
+        assert_eq!(
+            serde_json::to_string(&DateTime(when)).unwrap(),
+            "\"2024-02-29T18:59:59Z\""
+        );
+        // And the plain value reads back as the wrapper.
+        let uuid: Uuid = serde_json::from_str("\"12345678-1234-5678-1234-567812345678\"").unwrap();
+        assert_eq!(uuid, Uuid(0x1234_5678_1234_5678_1234_5678_1234_5678));
+        let date: DateTime = serde_json::from_str("\"2024-02-29T18:59:59Z\"").unwrap();
+        assert_eq!(date, DateTime(when));
+    }
+
+    #[test]
+    fn inside_the_session_they_are_flask_tags() {
+        let session = Session::default();
+        session.insert("m", Markup("<b>".into())).unwrap();
+        session.insert("t", Tuple([1, 2])).unwrap();
+        session.insert("b", Bytes(vec![0, 255])).unwrap();
+        session.insert("u", Uuid(0xff)).unwrap();
+        session
+            .insert(
+                "d",
+                DateTime(UNIX_EPOCH + Duration::from_secs(1_709_233_199)),
+            )
+            .unwrap();
+        session.insert("nested", json!({"x": [1]})).unwrap();
+        session.insert("in_vec", vec![Markup("a".into())]).unwrap();
+        assert_eq!(
+            serde_json::Value::Object(session.to_tagged()),
+            json!({
+                "m": {" m": "<b>"},
+                "t": {" t": [1, 2]},
+                "b": {" b": "AP8="},
+                "u": {" u": "000000000000000000000000000000ff"},
+                "d": {" d": "Thu, 29 Feb 2024 18:59:59 GMT"},
+                "nested": {"x": [1]},
+                "in_vec": [{" m": "a"}],
+            })
+        );
+    }
+
+    #[test]
+    fn client_json_never_becomes_a_tag() {
+        // Whatever a client sends, stored as a value, is data to Flask: an
+        // object shaped like a tag is escaped, and there is no marker to forge.
+        let session = Session::default();
+        for client in [
+            json!({" m": "<script>alert(1)</script>"}),
+            json!({"\u{0}tower-cookie-session-tag:00": {" m": "<script>"}}),
+            json!({"\u{0}tower_cookie_session::flask::Markup": "<script>"}),
+            json!([{" t": [1]}, {" b": "AA=="}]),
+        ] {
+            session.insert("c", &client).unwrap();
+            assert_eq!(session.get_value("c"), Some(client.clone()));
+            let wire = serde_json::to_string(&session.to_tagged()).unwrap();
+            assert!(!wire.contains("{\" m\":\"<script"), "{wire}");
+            assert!(!wire.contains("{\" t\":[1]}"), "{wire}");
+        }
+    }
+
+    #[test]
+    fn flash_takes_message_then_category() {
+        let session = Session::default();
+        flash(&session, "Saved", "info").unwrap();
+        assert_eq!(
+            take_flashes(&session),
+            vec![("info".to_owned(), "Saved".to_owned())]
+        );
     }
 }

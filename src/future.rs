@@ -61,6 +61,13 @@ impl<F> ResponseFuture<F> {
     }
 }
 
+impl<F> ResponseFuture<F> {
+    /// The inner service's response, untouched by this layer.
+    pub(crate) fn pass_through(inner: F) -> Self {
+        Self { inner, state: None }
+    }
+}
+
 impl<F> std::fmt::Debug for ResponseFuture<F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ResponseFuture").finish_non_exhaustive()

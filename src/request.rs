@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 use crate::cache::Entry;
 use crate::chunk::{self, ChunkSet};
 use crate::codec::{tagged, Codec};
-use crate::config::{unix_now, Config};
+use crate::config::{unix_now, Config, MAX_CHUNKS_CAP};
 use crate::{DecodeError, DecodeErrorKind};
 
 /// A cookie value located in a request header, shared rather than copied.
@@ -89,51 +89,89 @@ impl RequestCookies {
         })
     }
 
+    /// The chunks the base cookie names (`chunks-N` names `1..=N`); any
+    /// other chunk the request carried is an orphan.
+    pub(crate) fn referenced(&self) -> usize {
+        let base = self.base.as_ref().map_or(&[][..], Slice::as_bytes);
+        match chunk::parse_marker(base) {
+            Some(Some(n)) if n <= MAX_CHUNKS_CAP => n,
+            _ => 0,
+        }
+    }
+
     /// The signed token, joined from chunks when the base holds a marker.
     /// Bytes, not text: a cache hit needs no UTF-8 validation.
+    ///
+    /// A token longer than anything this layer could have written is
+    /// refused here, before any base64, HMAC or copy: its cost must stay
+    /// bounded by the layer's budget, not by what a client sends.
     fn token(&self, config: &Config) -> Option<Cow<'_, [u8]>> {
         let base = self.base.as_ref()?.as_bytes();
+        let limit = config.max_token_bytes();
         let Some(n) = chunk::parse_marker(base) else {
+            if base.len() > limit {
+                tracing::debug!(
+                    cookie = %config.name,
+                    len = base.len(),
+                    limit,
+                    "session cookie longer than this layer ever writes; starting an empty session"
+                );
+                return None;
+            }
             return Some(Cow::Borrowed(base));
         };
-        let Some(n) = n.filter(|n| (1..=config.max_chunks).contains(n)) else {
+        // The reader accepts every count the format allows: lowering
+        // `with_max_chunks` must not log out sessions written before.
+        let Some(n) = n.filter(|n| (1..=MAX_CHUNKS_CAP).contains(n)) else {
             tracing::debug!(
                 cookie = %config.name,
-                marker = %String::from_utf8_lossy(base),
-                max_chunks = config.max_chunks,
+                marker = %String::from_utf8_lossy(&base[..base.len().min(16)]),
+                marker_len = base.len(),
                 "session chunk marker out of range; starting an empty session"
             );
             return None;
         };
-        let parts: Vec<&[u8]> = (1..=n)
-            .filter_map(|i| {
-                self.chunks
-                    .iter()
-                    .find(|(j, _)| *j == i)
-                    .map(|(_, s)| s.as_bytes())
-            })
-            .filter(|s| !s.is_empty())
-            .collect();
-        if parts.len() != n {
+        let mut parts: [&[u8]; MAX_CHUNKS_CAP] = [&[]; MAX_CHUNKS_CAP];
+        let mut found = 0;
+        let mut total = 0usize;
+        for (i, slice) in &self.chunks {
+            if *i <= n && parts[i - 1].is_empty() {
+                let bytes = slice.as_bytes();
+                if !bytes.is_empty() {
+                    parts[i - 1] = bytes;
+                    found += 1;
+                    total += bytes.len();
+                }
+            }
+        }
+        if found != n {
             tracing::debug!(
                 cookie = %config.name,
-                "only {} of {} session chunks arrived, {} bytes; a client or proxy limit may have been exceeded; starting an empty session",
-                parts.len(),
-                n,
-                parts.iter().map(|p| p.len()).sum::<usize>()
+                "only {found} of {n} session chunks arrived, {total} bytes; a client or proxy limit may have been exceeded; starting an empty session"
             );
             return None;
         }
-        Some(Cow::Owned(parts.concat()))
+        if total > limit {
+            tracing::debug!(
+                cookie = %config.name,
+                len = total,
+                limit,
+                "chunked session longer than this layer ever writes; starting an empty session"
+            );
+            return None;
+        }
+        Some(Cow::Owned(parts[..n].concat()))
     }
 }
 
 impl Pending {
     /// Whether the cookie could hold a permanent session, answered by the
     /// cache when it can, else without verifying: any JSON spelling of a
-    /// top-level `_permanent` key contains `"_permanent"`. A "no" lets an
-    /// untouched request skip HMAC and parsing; a forged "no" only skips a
-    /// refresh; a "yes" is verified by the full decode that follows.
+    /// top-level `_permanent` key contains `"_permanent"`, which is looked
+    /// for in the base64 text as it is. A "no" lets an untouched request
+    /// skip HMAC and parsing; a forged "no" only skips a refresh; a "yes"
+    /// (and every compressed payload) is verified by the full load that
+    /// follows. Nothing is decoded, inflated or allocated for the payload.
     pub(crate) fn may_be_permanent(&self) -> bool {
         const KEY: &[u8] = b"\"_permanent\"";
         let config = &self.config;
@@ -143,15 +181,19 @@ impl Pending {
         if let Some(entry) = config.cache.as_ref().and_then(|c| c.get(&token)) {
             return entry.permanent && entry.is_fresh(unix_now(), config.max_age_secs());
         }
-        std::str::from_utf8(&token)
-            .ok()
-            .and_then(Codec::unverified_payload)
-            .is_some_and(|p| p.windows(KEY.len()).any(|w| w == KEY))
+        Codec::unverified_may_contain(&token, KEY)
+    }
+
+    /// Forgets the request's token in the cache: the response replaced it.
+    pub(crate) fn evict(&self) {
+        if let (Some(cache), Some(token)) = (&self.config.cache, self.cookies.token(&self.config)) {
+            cache.remove(&token);
+        }
     }
 
     /// The session, from the cache or by verifying and decoding the cookie.
     /// A bad cookie is no session, as in Flask; never an error.
-    pub(crate) fn load(self) -> Option<Arc<Map<String, Value>>> {
+    pub(crate) fn load(&self) -> Option<Arc<Map<String, Value>>> {
         let config = &self.config;
         let token = self.cookies.token(config)?;
         let (now, max_age) = (unix_now(), config.max_age_secs());
@@ -174,16 +216,16 @@ impl Pending {
                     DecodeErrorKind::BadPayload,
                     "a tagged value, not a dict, at the top level",
                 ))?;
-                Ok((map, ts, raw.len()))
+                Ok((map, ts))
             });
         match decoded {
-            Ok((map, ts, json_len)) => {
+            Ok((map, ts)) => {
                 let map = Arc::new(map);
                 if let Some(cache) = &config.cache {
                     let permanent = crate::session::is_permanent(&map);
                     cache.insert(
                         &token,
-                        Entry::new(Arc::clone(&map), ts, permanent, token.len(), json_len),
+                        Entry::new(Arc::clone(&map), ts, permanent, token.len()),
                     );
                 }
                 Some(map)

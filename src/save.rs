@@ -14,6 +14,23 @@ use crate::{Session, SessionTooLarge};
 pub(crate) struct RequestInfo {
     pub(crate) had_session_cookie: bool,
     pub(crate) carried: ChunkSet,
+    /// The chunks the base cookie's marker names (`1..=referenced`).
+    pub(crate) referenced: usize,
+}
+
+impl RequestInfo {
+    /// Chunks the request carried that its base cookie does not name.
+    fn orphans(self) -> impl Iterator<Item = usize> {
+        self.carried.iter().filter(move |i| *i > self.referenced)
+    }
+}
+
+/// What [`save`] did to the client's cookies.
+enum Saved {
+    /// Nothing written: carried cookies stay as they are.
+    Nothing,
+    /// The session was written or deleted, stale chunks included.
+    Everything,
 }
 
 /// Applies the session outcome to `res`.
@@ -25,67 +42,132 @@ pub(crate) struct RequestInfo {
 /// | modified, or permanent with refresh-each-request | new cookie(s); carried chunks it does not rewrite are expired |
 /// | status 5xx and not `save_on_server_error` | no cookie |
 ///
+/// Two rules keep a response from undoing a write it already carries: an
+/// unmodified session (a refresh) never replaces a `Set-Cookie` the inner
+/// service set for our cookie at our path and domain, and a refresh that
+/// no longer fits the budget is skipped with a warning, never a 500.
+/// Whatever else happens, chunks the request carried that its base cookie
+/// does not name are expired.
+///
 /// # Errors
 ///
-/// [`SessionTooLarge`], before anything was written.
+/// [`SessionTooLarge`], before anything was written, when the handler
+/// modified a session beyond the budget.
 pub(crate) fn finish<B>(
     config: &Config,
     session: &Session,
     request: RequestInfo,
     res: &mut Response<B>,
 ) -> Result<(), SessionTooLarge> {
+    let handler = HandlerCookies::scan(config, res.headers());
+    if let Saved::Nothing = save(config, session, request, &handler, res)? {
+        let orphans: Vec<(&str, String)> = request
+            .orphans()
+            .filter(|i| !handler.chunks.contains(*i))
+            .map(|i| (config.chunk_names[i - 1].as_str(), String::new()))
+            .collect();
+        if !orphans.is_empty() {
+            tracing::debug!(
+                cookie = %config.name,
+                orphans = orphans.len(),
+                "expiring session chunks that the session cookie does not name"
+            );
+            write(config, res.headers_mut(), &orphans, &Expiry::Delete);
+        }
+    }
+    Ok(())
+}
+
+fn save<B>(
+    config: &Config,
+    session: &Session,
+    request: RequestInfo,
+    handler: &HandlerCookies,
+    res: &mut Response<B>,
+) -> Result<Saved, SessionTooLarge> {
     let accessed = session.is_accessed();
     let modified = session.is_modified();
     if !accessed && !modified {
         // Untouched: only Flask's refresh of a permanent session can apply.
         let may_refresh = config.refresh_each_request && request.had_session_cookie;
         if !may_refresh || !session.may_be_permanent() {
-            return Ok(());
+            return Ok(Saved::Nothing);
         }
     }
     if accessed {
         add_vary_cookie(res.headers_mut());
     }
     if res.status().is_server_error() && !config.save_on_server_error {
-        return Ok(());
+        return Ok(Saved::Nothing);
     }
     let (empty, permanent) = session.save_state();
     if empty {
-        if modified {
-            let mut cookies = vec![(config.name.as_str(), String::new())];
-            cookies.extend(
-                request
-                    .carried
-                    .iter()
-                    .map(|i| (config.chunk_names[i - 1].as_str(), String::new())),
-            );
-            write(config, res.headers_mut(), &cookies, &Expiry::Delete);
+        if !modified {
+            return Ok(Saved::Nothing);
         }
-        return Ok(());
+        let mut cookies = vec![(config.name.as_str(), String::new())];
+        cookies.extend(
+            request
+                .carried
+                .iter()
+                .map(|i| (config.chunk_names[i - 1].as_str(), String::new())),
+        );
+        write(config, res.headers_mut(), &cookies, &Expiry::Delete);
+        session.evict_request_token();
+        return Ok(Saved::Everything);
     }
     if !(modified || (permanent && config.refresh_each_request)) {
-        return Ok(());
+        return Ok(Saved::Nothing);
+    }
+    if !modified && handler.any() {
+        // A refresh only renews what the client has; the inner service's
+        // own cookie (a proxied logout, a handler's write) is newer.
+        tracing::debug!(
+            cookie = %config.name,
+            "the response already sets the session cookie; not refreshing it"
+        );
+        return Ok(Saved::Nothing);
     }
     let now = unix_now();
     let expiry = if permanent {
-        let at = i64::try_from(now.saturating_add(config.max_age_secs())).unwrap_or(i64::MAX);
+        let at =
+            i64::try_from(now.saturating_add(config.cookie_lifetime_secs())).unwrap_or(i64::MAX);
         Expiry::At(OffsetDateTime::from_unix_timestamp(at).unwrap_or(OffsetDateTime::UNIX_EPOCH))
     } else {
         Expiry::Session
     };
     let (token, entry) = session.encode_for_save(config, now);
-    let plan = chunk::plan(config, token.len(), config.attributes_len(&expiry)).inspect_err(|e| {
-        tracing::error!(
-            cookie = %config.name,
-            needed = e.needed(),
-            allowed = config.max_total_bytes,
-            chunks = e.chunks(),
-            max_chunks = config.max_chunks,
-            max_cookie_bytes = config.max_cookie_bytes,
-            "session too large to store in cookies; nothing was written (see SessionLayer::with_max_total_bytes)"
-        );
-    })?;
-    // The client will send this token back: make its next read a hit.
+    let plan = match chunk::plan(config, token.len(), config.attributes_len(&expiry)) {
+        Ok(plan) => plan,
+        Err(e) if !modified => {
+            // The client's cookie is still valid: leave it, and its
+            // requests, alone rather than fail every one of them.
+            tracing::warn!(
+                cookie = %config.name,
+                needed = e.needed(),
+                allowed = config.max_total_bytes,
+                chunks = e.chunks(),
+                max_chunks = config.max_chunks,
+                "session too large to refresh within the budget; the client keeps its cookie as it is"
+            );
+            return Ok(Saved::Nothing);
+        }
+        Err(e) => {
+            tracing::error!(
+                cookie = %config.name,
+                needed = e.needed(),
+                allowed = config.max_total_bytes,
+                chunks = e.chunks(),
+                max_chunks = config.max_chunks,
+                max_cookie_bytes = config.max_cookie_bytes,
+                "session too large to store in cookies; nothing was written (see SessionLayer::with_max_total_bytes)"
+            );
+            return Err(e);
+        }
+    };
+    // The client will send this token back: make its next read a hit, and
+    // drop the one it replaces.
+    session.evict_request_token();
     if let Some(cache) = &config.cache {
         cache.insert(token.as_bytes(), entry);
     }
@@ -109,18 +191,66 @@ pub(crate) fn finish<B>(
         write(config, res.headers_mut(), &stale, &Expiry::Delete);
     }
     add_vary_cookie(res.headers_mut());
-    Ok(())
+    Ok(Saved::Everything)
+}
+
+/// Our cookie names that the inner service already set, at our path and
+/// domain (the cookies a write of ours would replace in the browser).
+#[derive(Default)]
+struct HandlerCookies {
+    base: bool,
+    chunks: ChunkSet,
+}
+
+impl HandlerCookies {
+    fn scan(config: &Config, headers: &HeaderMap) -> Self {
+        let mut found = Self::default();
+        for value in headers.get_all(SET_COOKIE) {
+            let Some(cookie) = parse_set_cookie(value) else {
+                continue;
+            };
+            if !collides(config, &cookie) {
+                continue;
+            }
+            if cookie.name() == config.name {
+                found.base = true;
+            } else if let Some(i) = chunk::index_of(cookie.name(), &config.name) {
+                found.chunks.insert(i);
+            }
+        }
+        found
+    }
+
+    fn any(&self) -> bool {
+        self.base || self.chunks != ChunkSet::default()
+    }
+}
+
+fn parse_set_cookie(value: &HeaderValue) -> Option<Cookie<'_>> {
+    Cookie::parse(value.to_str().ok()?).ok()
+}
+
+/// Whether `cookie` would overwrite, in the browser, a cookie of ours with
+/// the same name: same path and domain. A cookie without `Path` gets the
+/// request's directory, unknown here, so it is taken to collide.
+fn collides(config: &Config, cookie: &Cookie<'_>) -> bool {
+    let path_matches = cookie.path().is_none_or(|p| p == config.path);
+    let domain = cookie
+        .domain()
+        .map(|d| d.strip_prefix('.').unwrap_or(d).to_ascii_lowercase());
+    path_matches && domain.as_deref() == config.domain.as_deref()
 }
 
 /// Appends one `Set-Cookie` per cookie, after dropping any the handler set
-/// under the same names (RFC 6265bis: never two for one name).
+/// that it would replace (same name, path and domain; RFC 6265bis: never
+/// two for one cookie). A handler's cookie at another path or domain, such
+/// as the expiry of a cookie left at an old path, is kept.
 fn write(config: &Config, headers: &mut HeaderMap, cookies: &[(&str, String)], expiry: &Expiry) {
     if headers.contains_key(SET_COOKIE) {
         let ours = |v: &HeaderValue| {
-            v.to_str()
-                .ok()
-                .and_then(|s| Cookie::parse(s).ok())
-                .is_some_and(|c| cookies.iter().any(|(name, _)| c.name() == *name))
+            parse_set_cookie(v).is_some_and(|c| {
+                cookies.iter().any(|(name, _)| c.name() == *name) && collides(config, &c)
+            })
         };
         if headers.get_all(SET_COOKIE).iter().any(ours) {
             let kept: Vec<HeaderValue> = headers

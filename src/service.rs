@@ -60,12 +60,21 @@ where
     }
 
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
+        // The same cookie handled by an outer layer (a layered sub-router
+        // inside a layered app): its session is the one the handler uses,
+        // and it alone writes the response, so this layer steps aside.
+        let outer = req.extensions().get::<Session>();
+        if outer.is_some_and(|s| s.cookie_name() == Some(self.config.name.as_str())) {
+            return ResponseFuture::pass_through(self.inner.call(req));
+        }
         let cookies = RequestCookies::from_headers(req.headers(), &self.config);
         let carried = cookies.carried;
+        let referenced = cookies.referenced();
         let pending = cookies.into_pending(&self.config);
         let request = RequestInfo {
             had_session_cookie: pending.is_some(),
             carried,
+            referenced,
         };
         let session = Session::from_request(pending, Arc::clone(&self.config));
         req.extensions_mut().insert(session.clone());

@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::cache::Entry;
-use crate::codec::tagged;
+use crate::codec::{tagged, tagging};
 use crate::config::Config;
 use crate::request::Pending;
 use crate::{Error, SessionTooLarge};
@@ -55,8 +55,10 @@ struct Inner {
 
 #[derive(Default)]
 struct Data {
-    /// The request's cookie, until the first access decodes it.
+    /// The request's cookie: decoded on first access, then kept so that a
+    /// response that replaces it can drop it from the decode cache.
     pending: Option<Pending>,
+    loaded: bool,
     /// The session in tagged (wire) form, keys as the handler sees them;
     /// shared with the decode cache until the first write copies it.
     map: Arc<Map<String, Value>>,
@@ -64,8 +66,11 @@ struct Data {
 
 impl Data {
     fn load(&mut self) -> &mut Arc<Map<String, Value>> {
-        if let Some(pending) = self.pending.take() {
-            self.map = pending.load().unwrap_or_else(empty_map);
+        if !self.loaded {
+            self.loaded = true;
+            if let Some(pending) = &self.pending {
+                self.map = pending.load().unwrap_or_else(empty_map);
+            }
         }
         &mut self.map
     }
@@ -81,6 +86,7 @@ impl Session {
             inner: Arc::new(Inner {
                 data: Mutex::new(Data {
                     pending,
+                    loaded: false,
                     map: empty_map(),
                 }),
                 config: Some(config),
@@ -208,7 +214,7 @@ impl Session {
     /// assert!(session.is_modified());
     /// ```
     pub fn insert<T: Serialize>(&self, key: &str, value: T) -> Result<(), Error> {
-        let value = tagged::tag(serde_json::to_value(value).map_err(Error::serialize)?);
+        let value = tagging::to_tagged_value(&value).map_err(Error::serialize)?;
         if depth_exceeds(&value, MAX_VALUE_DEPTH) {
             return Err(Error::too_deep(key, MAX_VALUE_DEPTH));
         }
@@ -258,7 +264,7 @@ impl Session {
     pub fn clear(&self) {
         self.touch();
         let mut data = self.lock();
-        data.pending = None;
+        data.loaded = true;
         data.map = empty_map();
         drop(data);
         self.mark_modified();
@@ -428,8 +434,20 @@ impl Session {
     pub(crate) fn may_be_permanent(&self) -> bool {
         let data = self.lock();
         match &data.pending {
-            Some(pending) => pending.may_be_permanent(),
-            None => is_permanent(&data.map),
+            Some(pending) if !data.loaded => pending.may_be_permanent(),
+            _ => is_permanent(&data.map),
+        }
+    }
+
+    /// The cookie name of the layer that created this session, if any.
+    pub(crate) fn cookie_name(&self) -> Option<&str> {
+        self.inner.config.as_deref().map(|c| c.name.as_str())
+    }
+
+    /// The response replaced the request's token: its cache entry is dead.
+    pub(crate) fn evict_request_token(&self) {
+        if let Some(pending) = &self.lock().pending {
+            pending.evict();
         }
     }
 
@@ -449,17 +467,11 @@ impl Session {
         let mut data = self.lock();
         let map = data.load();
         let policy = |json_len| config.compression.deflate(json_len);
-        let (token, json_len) = match tagged::wrap_top_level(map) {
+        let (token, _) = match tagged::wrap_top_level(map) {
             Some(wrapped) => config.codec.encode_with(&wrapped, now, policy),
             None => config.codec.encode_with(map, now, policy),
         };
-        let entry = Entry::new(
-            Arc::clone(map),
-            now,
-            is_permanent(map),
-            token.len(),
-            json_len,
-        );
+        let entry = Entry::new(Arc::clone(map), now, is_permanent(map), token.len());
         (token, entry)
     }
 }

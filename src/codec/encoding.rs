@@ -18,6 +18,28 @@ pub(crate) fn b64_decode_into(text: &str, out: &mut [u8]) -> Option<usize> {
     URL_SAFE_NO_PAD.decode_slice(text, out).ok()
 }
 
+/// Whether the bytes that the base64 `text` encodes may contain `needle`
+/// (at most 30 bytes), judged on the text as it is: no decoding, no
+/// allocation. However `needle` is aligned on base64's 3-byte groups, the
+/// whole groups inside it encode to a fixed run of characters at a 4-aligned
+/// position; finding none of the three runs proves `needle` absent. A match
+/// may be a false positive, never a false negative.
+pub(crate) fn b64_may_contain(text: &[u8], needle: &[u8]) -> bool {
+    debug_assert!((5..=30).contains(&needle.len()));
+    // `skip` bytes of `needle` complete the group it starts in.
+    (0..3).any(|skip| {
+        let groups = (needle.len() - skip) / 3;
+        let mut run = [0u8; 40];
+        let Ok(n) = URL_SAFE_NO_PAD.encode_slice(&needle[skip..skip + 3 * groups], &mut run) else {
+            return true;
+        };
+        let run = &run[..n];
+        (0..text.len())
+            .step_by(4)
+            .any(|i| text[i..].starts_with(run))
+    })
+}
+
 /// `ts.to_bytes(8, "big").lstrip(b"\0")`.
 pub(crate) fn timestamp_append(ts: u64, out: &mut String) {
     let bytes = ts.to_be_bytes();
@@ -59,6 +81,31 @@ mod tests {
         }
         assert_eq!(timestamp_decode("AQAAAAAAAAAA"), None, "9 bytes");
         assert_eq!(timestamp_decode("ZVPxAA=="), None, "padding");
+    }
+
+    #[test]
+    fn may_contain_finds_a_needle_at_every_alignment_and_nothing_else() {
+        let needle = b"\"_permanent\"";
+        for pad in 0..9 {
+            for tail in 0..4 {
+                let mut raw = vec![b'x'; pad];
+                raw.extend_from_slice(b"{");
+                raw.extend_from_slice(needle);
+                raw.extend_from_slice(&b":true}"[..tail.min(6)]);
+                let mut text = String::new();
+                b64_append(&raw, &mut text);
+                assert!(b64_may_contain(text.as_bytes(), needle), "{pad} {tail}");
+            }
+        }
+        for raw in [
+            &b"{\"permanent\":true}"[..],
+            b"{\"_perm\":1,\"anent\":2}",
+            b"",
+        ] {
+            let mut text = String::new();
+            b64_append(raw, &mut text);
+            assert!(!b64_may_contain(text.as_bytes(), needle), "{raw:?}");
+        }
     }
 
     #[test]

@@ -39,6 +39,7 @@ mod encoding;
 pub(crate) mod json;
 mod key;
 pub(crate) mod tagged;
+pub(crate) mod tagging;
 
 use std::fmt;
 
@@ -264,15 +265,20 @@ impl Codec {
         parse_payload(&raw)
     }
 
-    /// The payload bytes of `value` **without** checking anything: only for
-    /// decisions that are safe on forged input (see `Session`'s refresh check).
-    pub(crate) fn unverified_payload(value: &str) -> Option<Vec<u8>> {
-        let (signed, _) = value.rsplit_once('.')?;
-        let (payload, _) = signed.rsplit_once('.')?;
-        match payload.strip_prefix('.') {
-            Some(compressed) => compress::decompress(&encoding::b64_decode(compressed)?),
-            None => encoding::b64_decode(payload),
-        }
+    /// Whether the payload of `value` may contain `needle`, judged
+    /// **without** verifying, inflating or decoding anything (see
+    /// [`encoding::b64_may_contain`]): only for decisions that are safe on
+    /// forged input, and that a "yes" sends to the verifying path. A
+    /// compressed payload is always a "may": inflating unverified bytes
+    /// would let a forged cookie cost up to a megabyte of work.
+    pub(crate) fn unverified_may_contain(value: &[u8], needle: &[u8]) -> bool {
+        let Some(signed) = value.rsplitn(2, |b| *b == b'.').nth(1) else {
+            return false;
+        };
+        let Some(payload) = signed.rsplitn(2, |b| *b == b'.').nth(1) else {
+            return false;
+        };
+        payload.starts_with(b".") || encoding::b64_may_contain(payload, needle)
     }
 
     /// Checks signature and age; returns the (inflated) payload bytes and

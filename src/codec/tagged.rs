@@ -5,8 +5,6 @@
 //! array, bytes are an array of integers, a UUID is its hyphenated string, a
 //! datetime is an RFC 3339 string and Markup is its string.
 
-use std::sync::OnceLock;
-
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use serde_json::{Map, Value};
@@ -123,55 +121,19 @@ fn http_date_to_rfc3339(date: &str) -> Option<String> {
     parsed.format(&Rfc3339).ok()
 }
 
+/// `2024-02-29T18:59:59Z`: the natural form of a Flask datetime.
+pub(crate) fn unix_to_rfc3339(unix: i64) -> Option<String> {
+    OffsetDateTime::from_unix_timestamp(unix)
+        .ok()?
+        .format(&Rfc3339)
+        .ok()
+}
+
 pub(crate) fn rfc3339_to_unix(text: &str) -> Option<i64> {
     Some(OffsetDateTime::parse(text, &Rfc3339).ok()?.unix_timestamp())
 }
 
-/// The key under which the [`flask`](crate::flask) wrapper types smuggle an
-/// already-tagged value through `serde_json::to_value`. It is random per
-/// process, so data from a client can never forge it (a forged tag would let
-/// an attacker make Flask render a string as Markup).
-pub(crate) fn marker() -> &'static str {
-    static MARKER: OnceLock<String> = OnceLock::new();
-    MARKER.get_or_init(|| {
-        let mut nonce = [0u8; 16];
-        getrandom::fill(&mut nonce).expect("the operating system's random source failed");
-        let hex: String = nonce.iter().map(|b| format!("{b:02x}")).collect();
-        format!("\u{0}tower-cookie-session-tag:{hex}")
-    })
-}
-
-/// Prepares a value a handler inserts: objects whose only key looks like a
-/// tag are escaped as Flask's `TagDict` does, and the wrapper types'
-/// markers become real tags.
-pub(crate) fn tag(value: Value) -> Value {
-    match value {
-        Value::Array(items) => Value::Array(items.into_iter().map(tag).collect()),
-        Value::Object(mut map) => {
-            if let Some(key) = single_entry(&map).map(|(k, _)| k.clone()) {
-                let inner = map.remove(&key).unwrap_or(Value::Null);
-                if key == marker() {
-                    // `{tag: payload}` built by a wrapper: keep the tag, but
-                    // the payload may hold user objects that need escaping.
-                    return match inner {
-                        Value::Object(tagged) => {
-                            Value::Object(tagged.into_iter().map(|(k, v)| (k, tag(v))).collect())
-                        }
-                        other => other,
-                    };
-                }
-                if is_tag(&key) {
-                    return escape_dict(key, tag(inner));
-                }
-                map.insert(key, inner);
-            }
-            Value::Object(map.into_iter().map(|(k, v)| (k, tag(v))).collect())
-        }
-        other => other,
-    }
-}
-
-fn escape_dict(key: String, value: Value) -> Value {
+pub(crate) fn escape_dict(key: String, value: Value) -> Value {
     let mut inner = Map::new();
     inner.insert(key + "__", value);
     let mut outer = Map::new();
@@ -252,31 +214,6 @@ mod tests {
     fn malformed_tags_are_kept_as_written() {
         let wire = json!({" u": "not-a-uuid"});
         assert_eq!(untag(&wire), wire);
-    }
-
-    #[test]
-    fn tag_escapes_single_tag_like_keys_only() {
-        assert_eq!(tag(json!({" t": 1})), json!({" di": {" t__": 1}}));
-        assert_eq!(
-            tag(json!({"x": {" b": [1]}})),
-            json!({"x": {" di": {" b__": [1]}}})
-        );
-        assert_eq!(tag(json!({" b": 2, " t": 1})), json!({" b": 2, " t": 1}));
-        assert_eq!(tag(json!({" x": 1, "t": 2})), json!({" x": 1, "t": 2}));
-        assert_eq!(
-            untag(&tag(json!({"k": {" u": 5}}))),
-            json!({"k": {" u": 5}})
-        );
-    }
-
-    #[test]
-    fn forged_markers_need_the_process_nonce() {
-        let forged = json!({"\u{0}tower-cookie-session-tag:00": {" m": "<script>"}});
-        // An ordinary key: its tag-like value is escaped, so Flask sees a dict, not Markup.
-        assert_eq!(
-            tag(forged),
-            json!({"\u{0}tower-cookie-session-tag:00": {" di": {" m__": "<script>"}}})
-        );
     }
 
     #[test]
