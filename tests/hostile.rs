@@ -25,6 +25,9 @@ use tokio::net::{TcpListener, TcpStream};
 use tower_cookie_session::codec::Codec;
 use tower_cookie_session::{Key, Session, SessionLayer};
 
+#[path = "hostile/review.rs"]
+mod review;
+
 const SECRET: &str = "hostile-suite-secret-key-0123456789abcdef";
 /// The layer's budget here: room for 3-chunk sessions.
 const BUDGET: usize = 32 * 1024;
