@@ -14,13 +14,13 @@ use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use serde_json::{Map, Value};
+use crate::codec::raw::RawMap;
 
 const SHARDS: usize = 16;
 
 /// A verified session.
 pub(crate) struct Entry {
-    pub(crate) map: Arc<Map<String, Value>>,
+    pub(crate) map: Arc<RawMap>,
     pub(crate) timestamp: u64,
     pub(crate) permanent: bool,
     cost: usize,
@@ -28,14 +28,14 @@ pub(crate) struct Entry {
 
 impl Entry {
     /// An entry for a verified token of `token_len` bytes; its cost is the
-    /// heap it really holds, measured by walking the map.
+    /// heap it really holds: the payload text, the index, owned values.
     pub(crate) fn new(
-        map: Arc<Map<String, Value>>,
+        map: Arc<RawMap>,
         timestamp: u64,
         permanent: bool,
         token_len: usize,
     ) -> Self {
-        let cost = ENTRY_OVERHEAD + 2 * (token_len + ALLOC_OVERHEAD) + heap_bytes(&map);
+        let cost = ENTRY_OVERHEAD + 2 * (token_len + ALLOC_OVERHEAD) + map.heap_bytes();
         Self {
             map,
             timestamp,
@@ -57,52 +57,6 @@ const ALLOC_OVERHEAD: usize = 16;
 /// the bucket slot, the FIFO entry and the hash table's share, each with
 /// its allocation overhead.
 const ENTRY_OVERHEAD: usize = 256;
-/// A B-tree node of `Map<String, Value>`: 11 keys of 24 bytes, 11 values
-/// of 32, links and lengths, plus 12 edges in internal nodes.
-const NODE_BYTES: usize = 11 * 24 + 11 * 32 + 16 + 12 * 8 + ALLOC_OVERHEAD;
-/// Nodes built by inserting keys in order end up about half full.
-const KEYS_PER_NODE: usize = 5;
-
-/// The heap bytes a decoded map holds: B-tree nodes, key and string
-/// buffers, array buffers. Iterative: the map may nest deeply.
-pub(crate) fn heap_bytes(map: &Map<String, Value>) -> usize {
-    fn map_nodes(map: &Map<String, Value>) -> usize {
-        map.len().div_ceil(KEYS_PER_NODE) * NODE_BYTES
-    }
-    fn string(s: &str) -> usize {
-        if s.is_empty() {
-            0
-        } else {
-            s.len() + ALLOC_OVERHEAD
-        }
-    }
-    let mut total = map_nodes(map);
-    let mut stack: Vec<&Value> = Vec::new();
-    for (key, value) in map {
-        total += string(key);
-        stack.push(value);
-    }
-    while let Some(value) = stack.pop() {
-        match value {
-            Value::String(s) => total += string(s),
-            Value::Array(items) => {
-                if !items.is_empty() {
-                    total += items.len() * std::mem::size_of::<Value>() + ALLOC_OVERHEAD;
-                }
-                stack.extend(items);
-            }
-            Value::Object(inner) => {
-                total += map_nodes(inner);
-                for (key, value) in inner {
-                    total += string(key);
-                    stack.push(value);
-                }
-            }
-            Value::Null | Value::Bool(_) | Value::Number(_) => {}
-        }
-    }
-    total
-}
 
 struct Slot {
     token: Arc<[u8]>,
@@ -264,8 +218,8 @@ mod tests {
     use super::*;
 
     fn entry(string_len: usize) -> Entry {
-        let mut map = Map::new();
-        map.insert("k".into(), Value::String("x".repeat(string_len)));
+        let mut map = RawMap::default();
+        map.insert_json("k", format!("\"{}\"", "x".repeat(string_len)));
         Entry::new(Arc::new(map), 100, false, 40)
     }
 

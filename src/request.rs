@@ -8,11 +8,11 @@ use std::sync::Arc;
 use cookie::Cookie;
 use http::header::COOKIE;
 use http::{HeaderMap, HeaderValue};
-use serde_json::{Map, Value};
 
 use crate::cache::Entry;
 use crate::chunk::{self, ChunkSet};
-use crate::codec::{tagged, Codec};
+use crate::codec::raw::RawMap;
+use crate::codec::Codec;
 use crate::config::{unix_now, Config, MAX_CHUNKS_CAP};
 use crate::{DecodeError, DecodeErrorKind};
 
@@ -191,9 +191,9 @@ impl Pending {
         }
     }
 
-    /// The session, from the cache or by verifying and decoding the cookie.
+    /// The session, from the cache or by verifying and indexing the cookie.
     /// A bad cookie is no session, as in Flask; never an error.
-    pub(crate) fn load(&self) -> Option<Arc<Map<String, Value>>> {
+    pub(crate) fn load(&self) -> Option<Arc<RawMap>> {
         let config = &self.config;
         let token = self.cookies.token(config)?;
         let (now, max_age) = (unix_now(), config.max_age_secs());
@@ -209,20 +209,12 @@ impl Pending {
         }
         let decoded = std::str::from_utf8(&token)
             .map_err(|_| DecodeError::new(DecodeErrorKind::Malformed, "not ASCII"))
-            .and_then(|text| config.codec.verify(text, now, Some(max_age)))
-            .and_then(|(raw, ts)| {
-                let map = crate::codec::parse_payload(&raw)?;
-                let map = tagged::session_from_wire(map).ok_or(DecodeError::new(
-                    DecodeErrorKind::BadPayload,
-                    "a tagged value, not a dict, at the top level",
-                ))?;
-                Ok((map, ts))
-            });
+            .and_then(|text| config.codec.decode_raw(text, now, Some(max_age)));
         match decoded {
             Ok((map, ts)) => {
                 let map = Arc::new(map);
                 if let Some(cache) = &config.cache {
-                    let permanent = crate::session::is_permanent(&map);
+                    let permanent = map.is_permanent();
                     cache.insert(
                         &token,
                         Entry::new(Arc::clone(&map), ts, permanent, token.len()),
@@ -394,6 +386,6 @@ mod tests {
         let entry = cache(&config)
             .get(t.as_bytes())
             .expect("the written token is cached");
-        assert_eq!(entry.map["n"], json!(1));
+        assert_eq!(entry.map.get_json("n"), Some("1"));
     }
 }

@@ -9,7 +9,8 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::cache::Entry;
-use crate::codec::{tagged, tagging};
+use crate::codec::raw::RawMap;
+use crate::codec::{json, tagged, tagging};
 use crate::config::Config;
 use crate::request::Pending;
 use crate::{Error, SessionTooLarge};
@@ -61,11 +62,11 @@ struct Data {
     loaded: bool,
     /// The session in tagged (wire) form, keys as the handler sees them;
     /// shared with the decode cache until the first write copies it.
-    map: Arc<Map<String, Value>>,
+    map: Arc<RawMap>,
 }
 
 impl Data {
-    fn load(&mut self) -> &mut Arc<Map<String, Value>> {
+    fn load(&mut self) -> &mut Arc<RawMap> {
         if !self.loaded {
             self.loaded = true;
             if let Some(pending) = &self.pending {
@@ -75,7 +76,7 @@ impl Data {
         &mut self.map
     }
 
-    fn load_mut(&mut self) -> &mut Map<String, Value> {
+    fn load_mut(&mut self) -> &mut RawMap {
         Arc::make_mut(self.load())
     }
 }
@@ -109,7 +110,7 @@ impl Session {
     #[must_use]
     pub fn from_tagged(map: Map<String, Value>) -> Self {
         let session = Self::default();
-        session.lock().map = Arc::new(tagged::unwrap_top_level(map));
+        session.lock().map = Arc::new(RawMap::from_map(&tagged::unwrap_top_level(map)));
         session
     }
 
@@ -127,7 +128,8 @@ impl Session {
         self.touch();
         let mut data = self.lock();
         let map = data.load();
-        tagged::wrap_top_level(map).unwrap_or_else(|| Map::clone(map))
+        let map = map.to_tagged_map();
+        tagged::wrap_top_level(&map).unwrap_or(map)
     }
 
     fn lock(&self) -> MutexGuard<'_, Data> {
@@ -147,7 +149,7 @@ impl Session {
         self.inner.modified.store(true, Ordering::Release);
     }
 
-    fn read<R>(&self, f: impl FnOnce(&Map<String, Value>) -> R) -> R {
+    fn read<R>(&self, f: impl FnOnce(&RawMap) -> R) -> R {
         self.touch();
         f(self.lock().load())
     }
@@ -170,12 +172,20 @@ impl Session {
     /// assert_eq!(session.get::<Vec<String>>("cart").unwrap().unwrap().len(), 2);
     /// ```
     pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, Error> {
-        self.get_value(key)
-            .map(|v| {
-                serde_json::from_value(v)
-                    .map_err(|_| Error::deserialize(key, std::any::type_name::<T>()))
-            })
-            .transpose()
+        let map = self.shared();
+        let Some(json) = map.get_json(key) else {
+            return Ok(None);
+        };
+        let error = || Error::deserialize(key, std::any::type_name::<T>());
+        // Only an object whose key starts with a space can be a Flask tag:
+        // without `" ` anywhere, the text is already the natural value.
+        if !json.as_bytes().windows(2).any(|w| w == b"\" ") {
+            return serde_json::from_str(json).map(Some).map_err(|_| error());
+        }
+        let wire: Value = serde_json::from_str(json).map_err(|_| error())?;
+        serde_json::from_value(tagged::untag(&wire))
+            .map(Some)
+            .map_err(|_| error())
     }
 
     /// The value under `key` in its natural JSON form.
@@ -189,7 +199,13 @@ impl Session {
     /// ```
     #[must_use]
     pub fn get_value(&self, key: &str) -> Option<Value> {
-        self.read(|map| map.get(key).map(tagged::untag))
+        natural(key, self.shared().get_json(key)?)
+    }
+
+    /// The map, shared: read without holding the lock.
+    fn shared(&self) -> Arc<RawMap> {
+        self.touch();
+        Arc::clone(self.lock().load())
     }
 
     /// Stores `value` under `key` and marks the session modified (even if the
@@ -218,8 +234,12 @@ impl Session {
         if depth_exceeds(&value, MAX_VALUE_DEPTH) {
             return Err(Error::too_deep(key, MAX_VALUE_DEPTH));
         }
+        let mut text = Vec::with_capacity(32);
+        json::write_value(&value, &mut text);
+        // The writer emits ASCII only.
+        let text = String::from_utf8(text).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
         self.touch();
-        self.lock().load_mut().insert(key.to_owned(), value);
+        self.lock().load_mut().insert_json(key, text);
         self.mark_modified();
         Ok(())
     }
@@ -239,16 +259,15 @@ impl Session {
         let removed = {
             let mut data = self.lock();
             // Only copy a shared map when there is something to remove.
-            if data.load().contains_key(key) {
+            if data.load().get_json(key).is_some() {
                 data.load_mut().remove(key)
             } else {
                 None
             }
         };
-        removed.map(|v| {
-            self.mark_modified();
-            tagged::untag(&v)
-        })
+        let json = removed?;
+        self.mark_modified();
+        natural(key, &json)
     }
 
     /// Removes everything. Always marks the session modified, so the
@@ -279,7 +298,7 @@ impl Session {
     /// ```
     #[must_use]
     pub fn contains_key(&self, key: &str) -> bool {
-        self.read(|map| map.contains_key(key))
+        self.read(|map| map.get_json(key).is_some())
     }
 
     /// Number of keys (Flask's `_permanent` and `_flashes` included).
@@ -293,7 +312,7 @@ impl Session {
     /// ```
     #[must_use]
     pub fn len(&self) -> usize {
-        self.read(Map::len)
+        self.read(RawMap::len)
     }
 
     /// Whether the session holds no key.
@@ -305,7 +324,7 @@ impl Session {
     /// ```
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.read(Map::is_empty)
+        self.read(RawMap::is_empty)
     }
 
     /// The keys, in the order Flask writes them.
@@ -321,7 +340,7 @@ impl Session {
     #[must_use]
     pub fn keys(&self) -> Vec<String> {
         self.read(|map| {
-            let mut keys: Vec<String> = map.keys().cloned().collect();
+            let mut keys: Vec<String> = map.keys().map(str::to_owned).collect();
             keys.sort_unstable();
             keys
         })
@@ -340,9 +359,10 @@ impl Session {
     /// ```
     pub fn set_permanent(&self, permanent: bool) {
         self.touch();
+        let value = if permanent { "true" } else { "false" };
         self.lock()
             .load_mut()
-            .insert(PERMANENT.to_owned(), Value::Bool(permanent));
+            .insert_json(PERMANENT, value.to_owned());
         self.mark_modified();
     }
 
@@ -355,7 +375,7 @@ impl Session {
     /// ```
     #[must_use]
     pub fn is_permanent(&self) -> bool {
-        self.read(is_permanent)
+        self.read(RawMap::is_permanent)
     }
 
     /// Whether the session was changed during this request.
@@ -435,7 +455,7 @@ impl Session {
         let data = self.lock();
         match &data.pending {
             Some(pending) if !data.loaded => pending.may_be_permanent(),
-            _ => is_permanent(&data.map),
+            _ => data.map.is_permanent(),
         }
     }
 
@@ -455,7 +475,7 @@ impl Session {
     pub(crate) fn save_state(&self) -> (bool, bool) {
         let mut data = self.lock();
         let map = data.load();
-        (map.is_empty(), is_permanent(map))
+        (map.is_empty(), map.is_permanent())
     }
 
     pub(crate) fn encode_with(&self, config: &Config, now: u64) -> String {
@@ -467,13 +487,26 @@ impl Session {
         let mut data = self.lock();
         let map = data.load();
         let policy = |json_len| config.compression.deflate(json_len);
-        let (token, _) = match tagged::wrap_top_level(map) {
-            Some(wrapped) => config.codec.encode_with(&wrapped, now, policy),
-            None => config.codec.encode_with(map, now, policy),
-        };
-        let entry = Entry::new(Arc::clone(map), now, is_permanent(map), token.len());
+        let (token, _) = config.codec.encode_raw(map, now, policy);
+        let entry = Entry::new(Arc::clone(map), now, map.is_permanent(), token.len());
         (token, entry)
     }
+}
+
+/// The natural view of a stored value: parsed, untagged. `None` for what
+/// `serde_json::Value` cannot hold (NaN, ±Infinity, integers beyond 64
+/// bits, lone surrogates, nesting past 128): it stays in the session as
+/// written, readable with [`Session::get`] into a type that can hold it.
+fn natural(key: &str, json: &str) -> Option<Value> {
+    let wire = if json::has_out_of_range_integer(json.as_bytes()) {
+        None
+    } else {
+        serde_json::from_str::<Value>(json).ok()
+    };
+    if wire.is_none() {
+        tracing::debug!(key, "session value has no serde_json::Value form; kept as written");
+    }
+    wire.map(|w| tagged::untag(&w))
 }
 
 /// serde_json refuses to parse JSON nested deeper than 128 levels (which
@@ -499,21 +532,9 @@ fn depth_exceeds(value: &Value, limit: usize) -> bool {
 }
 
 /// One shared empty map: most requests never write, and need no allocation.
-fn empty_map() -> Arc<Map<String, Value>> {
-    static EMPTY: std::sync::OnceLock<Arc<Map<String, Value>>> = std::sync::OnceLock::new();
+fn empty_map() -> Arc<RawMap> {
+    static EMPTY: std::sync::OnceLock<Arc<RawMap>> = std::sync::OnceLock::new();
     Arc::clone(EMPTY.get_or_init(Arc::default))
-}
-
-/// Python truthiness of `session.get("_permanent", False)`.
-pub(crate) fn is_permanent(map: &Map<String, Value>) -> bool {
-    match map.get(PERMANENT) {
-        None | Some(Value::Null) | Some(Value::Bool(false)) => false,
-        Some(Value::Number(n)) => n.as_f64() != Some(0.0),
-        Some(Value::String(s)) => !s.is_empty(),
-        Some(Value::Array(a)) => !a.is_empty(),
-        Some(Value::Object(o)) => !o.is_empty(),
-        Some(Value::Bool(true)) => true,
-    }
 }
 
 impl fmt::Debug for Session {

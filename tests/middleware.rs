@@ -408,9 +408,11 @@ fn the_handle_is_send_sync_and_shared_by_clones() {
 }
 
 #[tokio::test]
-async fn integers_beyond_64_bits_are_refused_not_rounded() {
-    // What Flask writes for {"big": 2**64, "user": "gina"}: serde_json would
-    // read a rounded float and a write would hand Flask a float.
+async fn integers_beyond_64_bits_are_carried_never_rounded() {
+    // What Flask writes for {"big": 2**64, "user": "gina"}. `Codec::decode`
+    // returns a serde_json map, which cannot hold it: refused there. The
+    // layer keeps the session as its text: the user stays logged in, and
+    // a write hands Flask its integer back unchanged.
     let codec = Codec::new(key());
     let text = br#"{"big":18446744073709551616,"user":"gina"}"#;
     let token = {
@@ -441,9 +443,23 @@ async fn integers_beyond_64_bits_are_refused_not_rounded() {
         tower_cookie_session::DecodeErrorKind::BadPayload
     );
     let reply = call(&layer(), &[format!("session={token}")], |s| {
-        assert!(s.is_empty());
+        assert_eq!(s.len(), 2);
+        assert_eq!(s.get::<String>("user").unwrap().as_deref(), Some("gina"));
+        assert_eq!(s.get::<u128>("big").unwrap(), Some(1u128 << 64));
+        let err = s.get::<u64>("big").unwrap_err().to_string();
+        assert!(err.contains("big") && !err.contains("18446744073709551616"), "{err}");
+        assert_eq!(s.get_value("big"), None, "no serde_json::Value holds it");
+        s.insert("n", 1).unwrap();
         OK
     })
     .await;
     assert_eq!(reply.status, OK);
+    let written = reply.set_cookie("session").unwrap();
+    let (signed, _) = written.value().rsplit_once('.').unwrap();
+    let (payload, _) = signed.rsplit_once('.').unwrap();
+    use base64::Engine as _;
+    let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .unwrap();
+    assert_eq!(json, br#"{"big":18446744073709551616,"n":1,"user":"gina"}"#);
 }

@@ -38,6 +38,8 @@ pub(crate) use self::compress::Deflate;
 mod encoding;
 pub(crate) mod json;
 mod key;
+pub(crate) mod raw;
+mod scan;
 pub(crate) mod tagged;
 pub(crate) mod tagging;
 
@@ -209,6 +211,34 @@ impl Codec {
             self.sign_raw(&raw, compressed.as_deref(), timestamp),
             raw.len(),
         )
+    }
+
+    /// Encodes a session kept as raw JSON, deflating as `deflate(json_len)`
+    /// says; returns the token and the JSON length.
+    pub(crate) fn encode_raw(
+        &self,
+        session: &raw::RawMap,
+        timestamp: u64,
+        deflate: impl FnOnce(usize) -> Deflate,
+    ) -> (String, usize) {
+        let mut text = Vec::with_capacity(128);
+        session.write_flask(&mut text);
+        let compressed = compress::compress_if_smaller(&text, deflate(text.len()));
+        (
+            self.sign_raw(&text, compressed.as_deref(), timestamp),
+            text.len(),
+        )
+    }
+
+    /// Verifies `value` and indexes its payload without parsing its values.
+    pub(crate) fn decode_raw(
+        &self,
+        value: &str,
+        now: u64,
+        max_age: Option<u64>,
+    ) -> Result<(raw::RawMap, u64), DecodeError> {
+        let (payload, timestamp) = self.verify(value, now, max_age)?;
+        Ok((raw::RawMap::parse_flask(payload)?, timestamp))
     }
 
     #[cfg(test)]

@@ -154,16 +154,6 @@ pub(crate) fn wrap_top_level(map: &Map<String, Value>) -> Option<Map<String, Val
     }
 }
 
-/// A decoded cookie as a session, or `None` if Flask would not read it as a
-/// dict: a top-level object whose only key is a tag other than `" di"` is a
-/// tuple, bytes… to Flask, which then fails to open the session.
-pub(crate) fn session_from_wire(map: Map<String, Value>) -> Option<Map<String, Value>> {
-    match single_entry(&map) {
-        Some((key, _)) if is_tag(key) && key != DICT => None,
-        _ => Some(unwrap_top_level(map)),
-    }
-}
-
 /// Reverses [`wrap_top_level`] on a decoded session.
 pub(crate) fn unwrap_top_level(map: Map<String, Value>) -> Map<String, Value> {
     let is_escaped = matches!(single_entry(&map), Some((k, Value::Object(inner))) if k == DICT && inner.len() == 1);
@@ -222,17 +212,6 @@ mod tests {
         let wire = wrap_top_level(&session).unwrap();
         assert_eq!(Value::Object(wire.clone()), json!({" di": {" u__": "x"}}));
         assert_eq!(unwrap_top_level(wire), session);
-    }
-
-    #[test]
-    fn a_top_level_tag_is_not_a_session() {
-        let tuple = json!({" t": ["a", "b"]}).as_object().unwrap().clone();
-        assert_eq!(session_from_wire(tuple), None);
-        let escaped = json!({" di": {" t__": 1}}).as_object().unwrap().clone();
-        assert_eq!(
-            Value::Object(session_from_wire(escaped).unwrap()),
-            json!({" t": 1})
-        );
     }
 
     #[test]

@@ -1,0 +1,407 @@
+//! One pass over a verified payload: where each top-level key and value is.
+//!
+//! The session is kept as the JSON text it arrived as. This scan checks the
+//! whole text against the grammar Python's `json.loads` accepts (JSON plus
+//! `NaN`, `Infinity` and `-Infinity`, and lone surrogate escapes) and
+//! records, for the top-level object only, the byte range of every key's
+//! contents and every value's text. Values are not decoded: a handler that
+//! reads one key parses that value only, and values nobody reads go back to
+//! the peer byte for byte, whatever they hold (integers of any size, the
+//! non-finite floats, nesting of any depth).
+//!
+//! Iterative (an explicit stack of open containers, no recursion), linear
+//! in the text, and allocating nothing per value.
+
+use std::ops::Range;
+
+/// One top-level member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Member {
+    /// The key's contents, between its quotes, as written.
+    pub(crate) key: Range<usize>,
+    /// Whether the key holds a backslash escape (else its text is its value).
+    pub(crate) key_escaped: bool,
+    /// The value's JSON text.
+    pub(crate) value: Range<usize>,
+}
+
+/// The text is not a JSON object Python would read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ScanError {
+    /// Byte offset where the text stopped making sense.
+    pub(crate) at: usize,
+}
+
+/// The members of the object `text` holds, in order of appearance.
+///
+/// # Errors
+///
+/// If `text` is not exactly one JSON object (surrounding whitespace aside).
+pub(crate) fn scan_object(text: &[u8]) -> Result<Vec<Member>, ScanError> {
+    let mut cursor = Cursor { text, at: 0 };
+    let mut open = Vec::new();
+    let mut members = Vec::new();
+    cursor.skip_ws();
+    cursor.expect(b'{')?;
+    cursor.skip_ws();
+    if cursor.peek() == Some(b'}') {
+        cursor.at += 1;
+    } else {
+        loop {
+            let (key, key_escaped) = cursor.key()?;
+            cursor.skip_ws();
+            let start = cursor.at;
+            cursor.value(&mut open)?;
+            members.push(Member {
+                key,
+                key_escaped,
+                value: start..cursor.at,
+            });
+            cursor.skip_ws();
+            match cursor.next()? {
+                b',' => cursor.skip_ws(),
+                b'}' => break,
+                _ => return Err(cursor.error_before()),
+            }
+        }
+    }
+    cursor.skip_ws();
+    if cursor.at != text.len() {
+        return Err(cursor.error());
+    }
+    Ok(members)
+}
+
+/// Decodes a JSON string's contents (between the quotes, already checked
+/// by the scan). A lone surrogate escape, which Python allows and Rust
+/// strings cannot hold, becomes U+FFFD.
+pub(crate) fn unescape(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(i) = rest.find('\\') {
+        out.push_str(&rest[..i]);
+        let escape = &rest[i + 1..];
+        let mut consumed = 1;
+        match escape.as_bytes().first() {
+            Some(b'n') => out.push('\n'),
+            Some(b't') => out.push('\t'),
+            Some(b'r') => out.push('\r'),
+            Some(b'b') => out.push('\u{8}'),
+            Some(b'f') => out.push('\u{c}'),
+            Some(b'u') => {
+                let unit = |s: &str| s.get(1..5).and_then(|h| u16::from_str_radix(h, 16).ok());
+                consumed = 5;
+                match unit(escape) {
+                    Some(high @ 0xd800..=0xdbff) => {
+                        let low = escape
+                            .get(5..)
+                            .filter(|s| s.starts_with("\\u"))
+                            .and_then(|s| unit(&s[1..]))
+                            .filter(|low| (0xdc00..=0xdfff).contains(low));
+                        match low {
+                            Some(low) => {
+                                let c = 0x10000
+                                    + ((u32::from(high) - 0xd800) << 10)
+                                    + (u32::from(low) - 0xdc00);
+                                out.push(char::from_u32(c).unwrap_or('\u{fffd}'));
+                                consumed = 11;
+                            }
+                            None => out.push('\u{fffd}'),
+                        }
+                    }
+                    Some(unit) => out.push(char::from_u32(u32::from(unit)).unwrap_or('\u{fffd}')),
+                    None => out.push('\u{fffd}'),
+                }
+            }
+            // `"`, `\`, `/`: the character itself.
+            Some(&c) => out.push(char::from(c)),
+            None => {}
+        }
+        rest = escape.get(consumed..).unwrap_or("");
+    }
+    out.push_str(rest);
+    out
+}
+
+const OBJECT: bool = true;
+const ARRAY: bool = false;
+
+struct Cursor<'a> {
+    text: &'a [u8],
+    at: usize,
+}
+
+impl Cursor<'_> {
+    fn error(&self) -> ScanError {
+        ScanError { at: self.at }
+    }
+
+    fn error_before(&self) -> ScanError {
+        ScanError {
+            at: self.at.saturating_sub(1),
+        }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.text.get(self.at).copied()
+    }
+
+    fn next(&mut self) -> Result<u8, ScanError> {
+        let b = self.peek().ok_or_else(|| self.error())?;
+        self.at += 1;
+        Ok(b)
+    }
+
+    fn expect(&mut self, b: u8) -> Result<(), ScanError> {
+        if self.peek() == Some(b) {
+            self.at += 1;
+            Ok(())
+        } else {
+            Err(self.error())
+        }
+    }
+
+    fn skip_ws(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.at += 1;
+        }
+    }
+
+    fn word(&mut self, word: &[u8]) -> Result<(), ScanError> {
+        if self.text[self.at..].starts_with(word) {
+            self.at += word.len();
+            Ok(())
+        } else {
+            Err(self.error())
+        }
+    }
+
+    /// A key, its colon and the whitespace after it: the contents' range.
+    fn key(&mut self) -> Result<(Range<usize>, bool), ScanError> {
+        if self.peek() != Some(b'"') {
+            return Err(self.error());
+        }
+        let start = self.at + 1;
+        let escaped = self.string()?;
+        let key = start..self.at - 1;
+        self.skip_ws();
+        self.expect(b':')?;
+        Ok((key, escaped))
+    }
+
+    /// A string starting at its opening quote; whether it held an escape.
+    fn string(&mut self) -> Result<bool, ScanError> {
+        self.at += 1;
+        let mut escaped = false;
+        loop {
+            match self.next()? {
+                b'"' => return Ok(escaped),
+                b'\\' => {
+                    escaped = true;
+                    match self.next()? {
+                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {}
+                        b'u' => {
+                            let hex = self.text.get(self.at..self.at + 4);
+                            if !hex.is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) {
+                                return Err(self.error());
+                            }
+                            self.at += 4;
+                        }
+                        _ => return Err(self.error_before()),
+                    }
+                }
+                // Python's strict mode, like JSON, refuses raw control characters.
+                0..=0x1f => return Err(self.error_before()),
+                _ => {}
+            }
+        }
+    }
+
+    fn digits(&mut self) -> usize {
+        let start = self.at;
+        while matches!(self.peek(), Some(b'0'..=b'9')) {
+            self.at += 1;
+        }
+        self.at - start
+    }
+
+    /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?`, or `-Infinity`.
+    fn number(&mut self) -> Result<(), ScanError> {
+        if self.peek() == Some(b'-') {
+            self.at += 1;
+            if self.peek() == Some(b'I') {
+                return self.word(b"Infinity");
+            }
+        }
+        match self.peek() {
+            Some(b'0') => self.at += 1,
+            Some(b'1'..=b'9') => {
+                self.digits();
+            }
+            _ => return Err(self.error()),
+        }
+        if self.peek() == Some(b'.') {
+            self.at += 1;
+            if self.digits() == 0 {
+                return Err(self.error());
+            }
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            self.at += 1;
+            if matches!(self.peek(), Some(b'+' | b'-')) {
+                self.at += 1;
+            }
+            if self.digits() == 0 {
+                return Err(self.error());
+            }
+        }
+        Ok(())
+    }
+
+    /// One complete value at the cursor, nested containers included, with
+    /// `open` as the stack of containers entered (empty on return).
+    fn value(&mut self, open: &mut Vec<bool>) -> Result<(), ScanError> {
+        debug_assert!(open.is_empty());
+        'value: loop {
+            // A value starts here.
+            self.skip_ws();
+            match self.peek().ok_or_else(|| self.error())? {
+                b'{' => {
+                    self.at += 1;
+                    self.skip_ws();
+                    if self.peek() == Some(b'}') {
+                        self.at += 1;
+                    } else {
+                        open.push(OBJECT);
+                        self.key()?;
+                        continue 'value;
+                    }
+                }
+                b'[' => {
+                    self.at += 1;
+                    self.skip_ws();
+                    if self.peek() == Some(b']') {
+                        self.at += 1;
+                    } else {
+                        open.push(ARRAY);
+                        continue 'value;
+                    }
+                }
+                b'"' => {
+                    self.string()?;
+                }
+                b'-' | b'0'..=b'9' => self.number()?,
+                b't' => self.word(b"true")?,
+                b'f' => self.word(b"false")?,
+                b'n' => self.word(b"null")?,
+                b'N' => self.word(b"NaN")?,
+                b'I' => self.word(b"Infinity")?,
+                _ => return Err(self.error()),
+            }
+            // A value ended: close what it ends, or move to the next one.
+            loop {
+                let Some(&kind) = open.last() else {
+                    return Ok(());
+                };
+                self.skip_ws();
+                match (kind, self.next()?) {
+                    (_, b',') => {
+                        if kind == OBJECT {
+                            self.skip_ws();
+                            self.key()?;
+                        }
+                        continue 'value;
+                    }
+                    (OBJECT, b'}') | (ARRAY, b']') => {
+                        open.pop();
+                    }
+                    _ => return Err(self.error_before()),
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn members(text: &str) -> Vec<(String, String)> {
+        scan_object(text.as_bytes())
+            .unwrap_or_else(|e| panic!("{text:?}: {e:?}"))
+            .into_iter()
+            .map(|m| (text[m.key].to_owned(), text[m.value].to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn finds_every_top_level_member_as_written() {
+        assert_eq!(members("{}"), []);
+        assert_eq!(members(" { } "), []);
+        assert_eq!(
+            members(r#"{"a":1,"b":[1,{"c":"}"}],"d":{"e":[]} , "f" : "x\"y" }"#),
+            [
+                ("a".into(), "1".into()),
+                ("b".into(), r#"[1,{"c":"}"}]"#.into()),
+                ("d".into(), r#"{"e":[]}"#.into()),
+                ("f".into(), r#""x\"y""#.into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn carries_what_python_writes_and_serde_json_cannot_hold() {
+        let deep = format!("{}{}", "[".repeat(300), "]".repeat(300));
+        let text = format!(
+            r#"{{"big":18446744073709551616,"nan":NaN,"inf":[Infinity,-Infinity],"s":"\ud800","deep":{deep}}}"#
+        );
+        let found = members(&text);
+        assert_eq!(found[0].1, "18446744073709551616");
+        assert_eq!(found[1].1, "NaN");
+        assert_eq!(found[2].1, "[Infinity,-Infinity]");
+        assert_eq!(found[3].1, r#""\ud800""#);
+        assert_eq!(found[4].1, deep);
+    }
+
+    #[test]
+    fn refuses_what_python_refuses() {
+        for bad in [
+            "",
+            "[]",
+            "1",
+            "{",
+            "{\"a\"}",
+            "{\"a\":}",
+            "{\"a\":1,}",
+            "{\"a\":1}x",
+            "{\"a\":01}",
+            "{\"a\":1.}",
+            "{\"a\":1e}",
+            "{\"a\":-}",
+            "{\"a\":[1,]}",
+            "{\"a\":[1}",
+            "{\"a\":{\"b\":1]}",
+            "{\"a\":\"\\x\"}",
+            "{\"a\":\"\\u12\"}",
+            "{\"a\":\"tab\there\"}",
+            "{\"a\":tru}",
+            "{\"a\":nan}",
+            "{a:1}",
+            "{\"a\":1 \"b\":2}",
+            "{\"a\":\"unterminated}",
+        ] {
+            assert!(scan_object(bad.as_bytes()).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn unescapes_like_python_with_lone_surrogates_replaced() {
+        assert_eq!(
+            unescape(r#"a\n\t\"\\\/\u00e9\ud83d\ude00"#),
+            "a\n\t\"\\/é😀"
+        );
+        assert_eq!(unescape(r"\ud800x"), "\u{fffd}x");
+        assert_eq!(unescape(r"\udc00"), "\u{fffd}");
+        assert_eq!(unescape("plain"), "plain");
+    }
+}
