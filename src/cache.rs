@@ -29,12 +29,7 @@ pub(crate) struct Entry {
 impl Entry {
     /// An entry for a verified token of `token_len` bytes; its cost is the
     /// heap it really holds: the payload text, the index, owned values.
-    pub(crate) fn new(
-        map: Arc<RawMap>,
-        timestamp: u64,
-        permanent: bool,
-        token_len: usize,
-    ) -> Self {
+    pub(crate) fn new(map: Arc<RawMap>, timestamp: u64, permanent: bool, token_len: usize) -> Self {
         let cost = ENTRY_OVERHEAD + 2 * (token_len + ALLOC_OVERHEAD) + map.heap_bytes();
         Self {
             map,

@@ -237,7 +237,8 @@ impl Session {
         let mut text = Vec::with_capacity(32);
         json::write_value(&value, &mut text);
         // The writer emits ASCII only.
-        let text = String::from_utf8(text).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        let text = String::from_utf8(text)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
         self.touch();
         self.lock().load_mut().insert_json(key, text);
         self.mark_modified();
@@ -504,7 +505,10 @@ fn natural(key: &str, json: &str) -> Option<Value> {
         serde_json::from_str::<Value>(json).ok()
     };
     if wire.is_none() {
-        tracing::debug!(key, "session value has no serde_json::Value form; kept as written");
+        tracing::debug!(
+            key,
+            "session value has no serde_json::Value form; kept as written"
+        );
     }
     wire.map(|w| tagged::untag(&w))
 }

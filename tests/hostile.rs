@@ -871,9 +871,7 @@ async fn assert_write_keeps(addr: SocketAddr, cookie: &str, raw: &[u8]) {
     let member = std::str::from_utf8(&raw[1..raw.len() - 1]).unwrap();
     assert!(
         written.contains(member),
-        "{:.200} lost in {:.200}",
-        member,
-        written
+        "{member:.200} lost in {written:.200}"
     );
     assert!(written.contains("\"n\":1"), "{written:.200}");
 }

@@ -447,7 +447,10 @@ async fn integers_beyond_64_bits_are_carried_never_rounded() {
         assert_eq!(s.get::<String>("user").unwrap().as_deref(), Some("gina"));
         assert_eq!(s.get::<u128>("big").unwrap(), Some(1u128 << 64));
         let err = s.get::<u64>("big").unwrap_err().to_string();
-        assert!(err.contains("big") && !err.contains("18446744073709551616"), "{err}");
+        assert!(
+            err.contains("big") && !err.contains("18446744073709551616"),
+            "{err}"
+        );
         assert_eq!(s.get_value("big"), None, "no serde_json::Value holds it");
         s.insert("n", 1).unwrap();
         OK

@@ -39,6 +39,8 @@ mod encoding;
 pub(crate) mod json;
 mod key;
 pub(crate) mod raw;
+#[cfg(test)]
+mod rewrite_tests;
 mod scan;
 pub(crate) mod tagged;
 pub(crate) mod tagging;

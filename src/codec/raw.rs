@@ -35,6 +35,11 @@ struct Entry {
     key_json: Option<(u32, u32)>,
     /// The value's JSON text.
     value: Text,
+    /// The key, as it arrived, is how Flask writes it.
+    key_canonical: bool,
+    /// The value, as it arrived, is how Flask writes it (see
+    /// [`Member::canonical`]); else it is rewritten in that form on save.
+    canonical: bool,
 }
 
 /// A session: verified JSON text and the index of its members.
@@ -47,7 +52,10 @@ pub(crate) struct RawMap {
 }
 
 fn span(range: std::ops::Range<usize>) -> Option<(u32, u32)> {
-    Some((u32::try_from(range.start).ok()?, u32::try_from(range.end).ok()?))
+    Some((
+        u32::try_from(range.start).ok()?,
+        u32::try_from(range.end).ok()?,
+    ))
 }
 
 fn bad(detail: &'static str) -> DecodeError {
@@ -87,6 +95,8 @@ impl RawMap {
                     key: inner.key.start + offset..inner.key.end + offset,
                     key_escaped: inner.key_escaped,
                     value: inner.value.start + offset..inner.value.end + offset,
+                    key_canonical: inner.key_canonical,
+                    canonical: inner.canonical,
                 };
                 let mut key = Self::decode_key(&text, &shifted);
                 // TagDict.to_python drops the last two characters, whatever they are.
@@ -97,6 +107,8 @@ impl RawMap {
                     key: Text::Owned(key.into()),
                     key_json: None,
                     value: Text::Span(value.0, value.1),
+                    key_canonical: true,
+                    canonical: shifted.canonical,
                 });
                 map.text = Some(Arc::new(text));
                 return Ok(map);
@@ -115,6 +127,8 @@ impl RawMap {
                 key,
                 key_json,
                 value: Text::Span(value.0, value.1),
+                key_canonical: member.key_canonical,
+                canonical: member.canonical,
             });
         }
         map.text = Some(Arc::new(text));
@@ -150,13 +164,16 @@ impl RawMap {
 
     fn text<'a>(&'a self, t: &'a Text) -> &'a str {
         match t {
-            Text::Span(start, end) => self
-                .text
-                .as_deref()
-                .and_then(|s| s.get(*start as usize..*end as usize))
-                .unwrap_or_default(),
+            Text::Span(start, end) => self.span_text(*start, *end),
             Text::Owned(s) => s,
         }
+    }
+
+    fn span_text(&self, start: u32, end: u32) -> &str {
+        self.text
+            .as_deref()
+            .and_then(|s| s.get(start as usize..end as usize))
+            .unwrap_or_default()
     }
 
     fn key_of<'a>(&'a self, e: &'a Entry) -> &'a str {
@@ -217,6 +234,7 @@ impl RawMap {
         let value = Text::Owned(json.into());
         if let Some(i) = self.find(key) {
             self.entries[i].value = value;
+            self.entries[i].canonical = true;
             return;
         }
         self.sorted = self.sorted
@@ -228,6 +246,8 @@ impl RawMap {
             key: Text::Owned(key.into()),
             key_json: None,
             value,
+            key_canonical: true,
+            canonical: true,
         });
     }
 
@@ -286,7 +306,7 @@ impl RawMap {
                 out.extend_from_slice(b"{\" di\":{");
                 json::write_str(&format!("{key}__"), out);
                 out.push(b':');
-                out.extend_from_slice(self.text(&only.value).as_bytes());
+                self.write_value(only, out);
                 out.extend_from_slice(b"}}");
                 return;
             }
@@ -310,24 +330,37 @@ impl RawMap {
         if i > 0 {
             out.push(b',');
         }
-        match e.key_json {
-            Some((start, end)) => {
+        let raw_key = match (e.key_json, &e.key) {
+            _ if !e.key_canonical => None,
+            (Some((start, end)), _) => Some(self.span_text(start, end)),
+            // Arrived without escapes: its text is what was written.
+            (None, Text::Span(..)) => Some(self.key_of(e)),
+            (None, Text::Owned(_)) => None,
+        };
+        match raw_key {
+            Some(raw) => {
                 out.push(b'"');
-                out.extend_from_slice(self.text(&Text::Span(start, end)).as_bytes());
+                out.extend_from_slice(raw.as_bytes());
                 out.push(b'"');
             }
-            None => match &e.key {
-                // Arrived without escapes: its text is what was written.
-                Text::Span(..) => {
-                    out.push(b'"');
-                    out.extend_from_slice(self.key_of(e).as_bytes());
-                    out.push(b'"');
-                }
-                Text::Owned(key) => json::write_str(key, out),
-            },
+            None => json::write_str(self.key_of(e), out),
         }
         out.push(b':');
-        out.extend_from_slice(self.text(&e.value).as_bytes());
+        self.write_value(e, out);
+    }
+
+    /// The value as it came if Flask would have written it so; else as
+    /// Flask writes what `json.loads` makes of it (what a value `serde_json`
+    /// cannot hold keeps its text).
+    fn write_value(&self, e: &Entry, out: &mut Vec<u8>) {
+        let text = self.text(&e.value);
+        if !e.canonical && !json::has_out_of_range_integer(text.as_bytes()) {
+            if let Ok(value) = serde_json::from_str::<Value>(text) {
+                json::write_value(&value, out);
+                return;
+            }
+        }
+        out.extend_from_slice(text.as_bytes());
     }
 
     /// The heap this map holds, for the decode cache's accounting.
@@ -408,6 +441,12 @@ mod tests {
         assert_eq!(map.remove("a").as_deref(), Some("2"));
         assert_eq!(map.get_json("a"), None);
         assert_eq!(map.len(), 2);
+    }
+
+    #[test]
+    fn values_flask_would_write_differently_are_written_as_flask_does() {
+        let map = parse("{ \"b\" : [1, 2],\n \"a\" : {\"z\":1.50,\"y\":\"caf\u{e9}\"} }");
+        assert_eq!(flask(&map), r#"{"a":{"y":"caf\u00e9","z":1.5},"b":[1,2]}"#);
     }
 
     #[test]

@@ -23,6 +23,14 @@ pub(crate) struct Member {
     pub(crate) key_escaped: bool,
     /// The value's JSON text.
     pub(crate) value: Range<usize>,
+    /// Whether the key is written as Flask writes it (`ensure_ascii`,
+    /// lowercase `\uXXXX` only where needed).
+    pub(crate) key_canonical: bool,
+    /// Whether the value is written exactly as Flask's `json.dumps` would
+    /// write it: compact, `ensure_ascii`, keys sorted, floats in `repr`.
+    /// Anything a Flask app signed is; a value that is not is rewritten in
+    /// that form when the session is saved, as Flask would.
+    pub(crate) canonical: bool,
 }
 
 /// The text is not a JSON object Python would read.
@@ -38,7 +46,11 @@ pub(crate) struct ScanError {
 ///
 /// If `text` is not exactly one JSON object (surrounding whitespace aside).
 pub(crate) fn scan_object(text: &[u8]) -> Result<Vec<Member>, ScanError> {
-    let mut cursor = Cursor { text, at: 0 };
+    let mut cursor = Cursor {
+        text,
+        at: 0,
+        canonical: true,
+    };
     let mut open = Vec::new();
     let mut members = Vec::new();
     cursor.skip_ws();
@@ -48,14 +60,19 @@ pub(crate) fn scan_object(text: &[u8]) -> Result<Vec<Member>, ScanError> {
         cursor.at += 1;
     } else {
         loop {
+            cursor.canonical = true;
             let (key, key_escaped) = cursor.key()?;
+            let key_canonical = cursor.canonical;
             cursor.skip_ws();
             let start = cursor.at;
+            cursor.canonical = true;
             cursor.value(&mut open)?;
             members.push(Member {
                 key,
                 key_escaped,
                 value: start..cursor.at,
+                key_canonical,
+                canonical: cursor.canonical,
             });
             cursor.skip_ws();
             match cursor.next()? {
@@ -123,12 +140,18 @@ pub(crate) fn unescape(raw: &str) -> String {
     out
 }
 
-const OBJECT: bool = true;
-const ARRAY: bool = false;
+/// An open container: an array, or an object and the last key seen in it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Open {
+    Array,
+    Object { key: (usize, usize), escaped: bool },
+}
 
 struct Cursor<'a> {
     text: &'a [u8],
     at: usize,
+    /// Cleared by anything Flask's writer would not have written.
+    canonical: bool,
 }
 
 impl Cursor<'_> {
@@ -167,6 +190,15 @@ impl Cursor<'_> {
         }
     }
 
+    /// Whitespace inside a value: Flask writes none.
+    fn skip_ws_in_value(&mut self) {
+        let start = self.at;
+        self.skip_ws();
+        if self.at != start {
+            self.canonical = false;
+        }
+    }
+
     fn word(&mut self, word: &[u8]) -> Result<(), ScanError> {
         if self.text[self.at..].starts_with(word) {
             self.at += word.len();
@@ -199,11 +231,16 @@ impl Cursor<'_> {
                 b'\\' => {
                     escaped = true;
                     match self.next()? {
-                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {}
+                        b'"' | b'\\' | b'b' | b'f' | b'n' | b'r' | b't' => {}
+                        b'/' => self.canonical = false,
                         b'u' => {
                             let hex = self.text.get(self.at..self.at + 4);
-                            if !hex.is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) {
+                            let Some(hex) = hex.filter(|h| h.iter().all(u8::is_ascii_hexdigit))
+                            else {
                                 return Err(self.error());
+                            };
+                            if !canonical_u_escape(hex) {
+                                self.canonical = false;
                             }
                             self.at += 4;
                         }
@@ -212,6 +249,8 @@ impl Cursor<'_> {
                 }
                 // Python's strict mode, like JSON, refuses raw control characters.
                 0..=0x1f => return Err(self.error_before()),
+                // `ensure_ascii` escapes DEL and everything beyond ASCII.
+                0x7f.. => self.canonical = false,
                 _ => {}
             }
         }
@@ -227,6 +266,29 @@ impl Cursor<'_> {
 
     /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?`, or `-Infinity`.
     fn number(&mut self) -> Result<(), ScanError> {
+        let start = self.at;
+        self.number_token()?;
+        let token = &self.text[start..self.at];
+        if token.iter().any(|b| matches!(b, b'.' | b'e' | b'E')) {
+            // A float: Flask writes Python's `repr`.
+            let canonical = std::str::from_utf8(token)
+                .ok()
+                .and_then(|t| t.parse::<f64>().ok())
+                .is_some_and(|f| {
+                    let mut repr = Vec::with_capacity(token.len());
+                    super::json::write_python_float(f, &mut repr);
+                    repr == token
+                });
+            if !canonical {
+                self.canonical = false;
+            }
+        } else if token == b"-0" {
+            self.canonical = false;
+        }
+        Ok(())
+    }
+
+    fn number_token(&mut self) -> Result<(), ScanError> {
         if self.peek() == Some(b'-') {
             self.at += 1;
             if self.peek() == Some(b'I') {
@@ -258,32 +320,71 @@ impl Cursor<'_> {
         Ok(())
     }
 
+    /// A nested object's key: also checks that keys come in Flask's order
+    /// (strictly increasing code points; a repeat is never written).
+    fn nested_key(&mut self, open: &mut [Open]) -> Result<(), ScanError> {
+        let start = self.at + 1;
+        let (key, escaped) = self.key()?;
+        let current = (start, key.end);
+        if let Some(Open::Object {
+            key: last,
+            escaped: last_escaped,
+        }) = open.last_mut()
+        {
+            if last.1 != 0 && !self.in_order(*last, *last_escaped, current, escaped) {
+                self.canonical = false;
+            }
+            *last = current;
+            *last_escaped = escaped;
+        }
+        Ok(())
+    }
+
+    fn in_order(
+        &self,
+        a: (usize, usize),
+        a_escaped: bool,
+        b: (usize, usize),
+        b_escaped: bool,
+    ) -> bool {
+        let raw = |(start, end): (usize, usize)| &self.text[start..end];
+        if !a_escaped && !b_escaped {
+            return raw(a) < raw(b);
+        }
+        let decode = |r| unescape(std::str::from_utf8(raw(r)).unwrap_or_default());
+        decode(a) < decode(b)
+    }
+
     /// One complete value at the cursor, nested containers included, with
     /// `open` as the stack of containers entered (empty on return).
-    fn value(&mut self, open: &mut Vec<bool>) -> Result<(), ScanError> {
+    fn value(&mut self, open: &mut Vec<Open>) -> Result<(), ScanError> {
         debug_assert!(open.is_empty());
+        let fresh_object = Open::Object {
+            key: (0, 0),
+            escaped: false,
+        };
         'value: loop {
             // A value starts here.
-            self.skip_ws();
             match self.peek().ok_or_else(|| self.error())? {
                 b'{' => {
                     self.at += 1;
-                    self.skip_ws();
+                    self.skip_ws_in_value();
                     if self.peek() == Some(b'}') {
                         self.at += 1;
                     } else {
-                        open.push(OBJECT);
-                        self.key()?;
+                        open.push(fresh_object);
+                        self.nested_key(open)?;
+                        self.skip_ws_in_value();
                         continue 'value;
                     }
                 }
                 b'[' => {
                     self.at += 1;
-                    self.skip_ws();
+                    self.skip_ws_in_value();
                     if self.peek() == Some(b']') {
                         self.at += 1;
                     } else {
-                        open.push(ARRAY);
+                        open.push(Open::Array);
                         continue 'value;
                     }
                 }
@@ -303,16 +404,17 @@ impl Cursor<'_> {
                 let Some(&kind) = open.last() else {
                     return Ok(());
                 };
-                self.skip_ws();
+                self.skip_ws_in_value();
                 match (kind, self.next()?) {
                     (_, b',') => {
-                        if kind == OBJECT {
-                            self.skip_ws();
-                            self.key()?;
+                        self.skip_ws_in_value();
+                        if kind != Open::Array {
+                            self.nested_key(open)?;
+                            self.skip_ws_in_value();
                         }
                         continue 'value;
                     }
-                    (OBJECT, b'}') | (ARRAY, b']') => {
+                    (Open::Object { .. }, b'}') | (Open::Array, b']') => {
                         open.pop();
                     }
                     _ => return Err(self.error_before()),
@@ -322,9 +424,57 @@ impl Cursor<'_> {
     }
 }
 
+/// Whether `\uXXXX` is how Flask writes that code unit: lowercase hex, for
+/// a unit that has neither a printable ASCII form nor a short escape.
+fn canonical_u_escape(hex: &[u8]) -> bool {
+    if hex.iter().any(u8::is_ascii_uppercase) {
+        return false;
+    }
+    let unit = hex.iter().fold(0u32, |n, h| {
+        n * 16 + char::from(*h).to_digit(16).unwrap_or(0)
+    });
+    !matches!(unit, 0x20..=0x7e | 0x08 | 0x09 | 0x0a | 0x0c | 0x0d)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn canonical(text: &str) -> Vec<bool> {
+        scan_object(text.as_bytes())
+            .unwrap()
+            .into_iter()
+            .map(|m| m.canonical)
+            .collect()
+    }
+
+    #[test]
+    fn marks_values_flask_would_write_differently() {
+        assert_eq!(
+            canonical(
+                r#"{"a":"caf\u00e9","b":[1,2.5,{"x":1,"y":[]}],"c":NaN,"d":1e+16,"e":"\ud83d\ude00\n"}"#
+            ),
+            [true; 5]
+        );
+        for (value, why) in [
+            ("[1, 2]", "whitespace"),
+            (r#""caf\u00E9""#, "uppercase escape"),
+            (r#""\u0041""#, "escaped printable ASCII"),
+            (r#""\u000a""#, "a short escape exists"),
+            (r#""a\/b""#, "escaped slash"),
+            ("\"caf\u{e9}\"", "raw UTF-8"),
+            ("1.50", "not repr"),
+            ("1E5", "not repr"),
+            ("1e16", "not repr"),
+            ("-0", "-0 is 0"),
+            ("{\"z\":1,\"y\":2}", "unsorted"),
+            ("{\"y\":1,\"y\":2}", "a repeated key"),
+            ("[{\"b\":{\"d\":1,\"c\":1}}]", "unsorted, deep"),
+        ] {
+            let text = format!("{{\"k\":{value}}}");
+            assert_eq!(canonical(&text), [false], "{why}: {text}");
+        }
+    }
 
     fn members(text: &str) -> Vec<(String, String)> {
         scan_object(text.as_bytes())

@@ -313,7 +313,33 @@ def valid_vector(name, data=None, *, cookie=None, ts=T0, now=T0 + 60,
     # `natural` only where it says something `tagged` does not.
     if natural(loaded) != tagged:
         vector["natural"] = natural(loaded)
+    vector["rewritten"] = flask_rewrite(cookie, now, max_age, **verify_cfg)
     return vector
+
+
+REWRITE_KEY = "rust_added"
+
+
+def flask_rewrite(cookie, now, max_age, **cfg) -> str:
+    """The cookie Flask writes at `now` after a view sets one more key.
+
+    A Rust write of the same key must give these bytes: every value the
+    view did not touch goes back as it came, in Flask's key order.
+    """
+    app = make_app(**cfg)
+    # No max age: a lifetime longer than any timestamp is old.
+    app.permanent_session_lifetime = max_age if max_age is not None else now + 1
+
+    @app.route("/")
+    def view():
+        session[REWRITE_KEY] = 1
+        return ""
+
+    client = app.test_client()
+    client.set_cookie("session", cookie)
+    with frozen_time(now):
+        response = client.get("/")
+    return response.headers["Set-Cookie"].split(";", 1)[0].removeprefix("session=")
 
 
 def valid_vectors():
@@ -583,6 +609,10 @@ def unsupported_vectors():
                  "flask_error": error, "reason": reason}
         if error == "none":
             entry["flask_session"] = repr(flask_session)
+            if not raw:
+                # What Flask wrote itself; junk tags (raw) are normalised by
+                # Flask on a rewrite, where Rust keeps them as they came.
+                entry["rewritten"] = flask_rewrite(cookie, T0 + 60, FLASK_MAX_AGE)
         out.append(entry)
     return out
 
