@@ -10,8 +10,7 @@ use pin_project_lite::pin_project;
 
 use crate::body::ResponseBody;
 use crate::config::{Config, OversizePolicy};
-use crate::save::{self, RequestInfo};
-use crate::Session;
+use crate::state::State;
 
 pin_project! {
     /// Response future of [`SessionService`](crate::SessionService): the
@@ -33,30 +32,20 @@ pin_project! {
     pub struct ResponseFuture<F> {
         #[pin]
         inner: F,
-        state: Option<State>,
+        pending: Option<Pending>,
     }
 }
 
-struct State {
-    session: Session,
+struct Pending {
+    state: Arc<State>,
     config: Arc<Config>,
-    request: RequestInfo,
 }
 
 impl<F> ResponseFuture<F> {
-    pub(crate) fn new(
-        inner: F,
-        session: Session,
-        config: Arc<Config>,
-        request: RequestInfo,
-    ) -> Self {
+    pub(crate) fn new(inner: F, state: Arc<State>, config: Arc<Config>) -> Self {
         Self {
             inner,
-            state: Some(State {
-                session,
-                config,
-                request,
-            }),
+            pending: Some(Pending { state, config }),
         }
     }
 }
@@ -64,7 +53,10 @@ impl<F> ResponseFuture<F> {
 impl<F> ResponseFuture<F> {
     /// The inner service's response, untouched by this layer.
     pub(crate) fn pass_through(inner: F) -> Self {
-        Self { inner, state: None }
+        Self {
+            inner,
+            pending: None,
+        }
     }
 }
 
@@ -83,15 +75,10 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let mut res = ready!(this.inner.poll(cx))?;
-        let Some(State {
-            session,
-            config,
-            request,
-        }) = this.state.take()
-        else {
+        let Some(Pending { state, config }) = this.pending.take() else {
             return Poll::Ready(Ok(res.map(ResponseBody::new)));
         };
-        let Err(too_large) = save::finish(&config, &session, request, &mut res) else {
+        let Err(too_large) = state.finish(&config, &mut res) else {
             return Poll::Ready(Ok(res.map(ResponseBody::new)));
         };
         Poll::Ready(Ok(match config.oversize {

@@ -114,6 +114,7 @@ mod request;
 mod save;
 mod service;
 mod session;
+mod state;
 
 pub use cookie::SameSite;
 

@@ -7,16 +7,8 @@ use time::OffsetDateTime;
 
 use crate::chunk::{self, ChunkSet};
 use crate::config::{unix_now, Config, Expiry};
-use crate::{Session, SessionTooLarge};
-
-/// What the service learnt about the request's cookies.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct RequestInfo {
-    pub(crate) had_session_cookie: bool,
-    pub(crate) carried: ChunkSet,
-    /// The chunks the base cookie's marker names (`1..=referenced`).
-    pub(crate) referenced: usize,
-}
+use crate::state::{RequestInfo, State};
+use crate::SessionTooLarge;
 
 impl RequestInfo {
     /// Chunks the request carried that its base cookie does not name.
@@ -53,12 +45,22 @@ enum Saved {
 ///
 /// [`SessionTooLarge`], before anything was written, when the handler
 /// modified a session beyond the budget.
-pub(crate) fn finish<B>(
+impl State {
+    pub(crate) fn finish<B>(
+        &self,
+        config: &Config,
+        res: &mut Response<B>,
+    ) -> Result<(), SessionTooLarge> {
+        finish(config, self, res)
+    }
+}
+
+fn finish<B>(
     config: &Config,
-    session: &Session,
-    request: RequestInfo,
+    session: &State,
     res: &mut Response<B>,
 ) -> Result<(), SessionTooLarge> {
+    let request = session.request_info();
     let handler = HandlerCookies::scan(config, res.headers());
     if let Saved::Nothing = save(config, session, request, &handler, res)? {
         let orphans: Vec<(&str, String)> = request
@@ -80,7 +82,7 @@ pub(crate) fn finish<B>(
 
 fn save<B>(
     config: &Config,
-    session: &Session,
+    session: &State,
     request: RequestInfo,
     handler: &HandlerCookies,
     res: &mut Response<B>,

@@ -9,8 +9,7 @@ use tower_service::Service;
 use crate::body::ResponseBody;
 use crate::config::Config;
 use crate::future::ResponseFuture;
-use crate::request::RequestCookies;
-use crate::save::RequestInfo;
+use crate::state::State;
 use crate::Session;
 
 /// The middleware built by [`SessionLayer`](crate::SessionLayer).
@@ -67,23 +66,10 @@ where
         if outer.is_some_and(|s| s.cookie_name() == Some(self.config.name.as_str())) {
             return ResponseFuture::pass_through(self.inner.call(req));
         }
-        let cookies = RequestCookies::from_headers(req.headers(), &self.config);
-        let carried = cookies.carried;
-        let referenced = cookies.referenced();
-        let pending = cookies.into_pending(&self.config);
-        let request = RequestInfo {
-            had_session_cookie: pending.is_some(),
-            carried,
-            referenced,
-        };
-        let session = Session::from_request(pending, Arc::clone(&self.config));
-        req.extensions_mut().insert(session.clone());
-        ResponseFuture::new(
-            self.inner.call(req),
-            session,
-            Arc::clone(&self.config),
-            request,
-        )
+        let state = Arc::new(State::new(Arc::clone(&self.config), req.headers()));
+        req.extensions_mut()
+            .insert(Session::from_state(Arc::clone(&state)));
+        ResponseFuture::new(self.inner.call(req), state, Arc::clone(&self.config))
     }
 }
 

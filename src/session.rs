@@ -1,18 +1,16 @@
 //! The handle a handler uses: [`Session`].
 
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::cache::Entry;
 use crate::codec::raw::RawMap;
 use crate::codec::{json, tagged, tagging};
 use crate::config::Config;
-use crate::request::Pending;
+use crate::state::State;
 use crate::{Error, SessionTooLarge};
 
 const PERMANENT: &str = "_permanent";
@@ -41,59 +39,22 @@ const PERMANENT: &str = "_permanent";
 /// assert_eq!(session.remove("user_id"), Some(serde_json::json!(42)));
 /// assert!(session.is_empty());
 /// ```
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Session {
-    inner: Arc<Inner>,
+    state: Arc<State>,
 }
 
-#[derive(Default)]
-struct Inner {
-    data: Mutex<Data>,
-    accessed: AtomicBool,
-    modified: AtomicBool,
-    config: Option<Arc<Config>>,
-}
-
-#[derive(Default)]
-struct Data {
-    /// The request's cookie: decoded on first access, then kept so that a
-    /// response that replaces it can drop it from the decode cache.
-    pending: Option<Pending>,
-    loaded: bool,
-    /// The session in tagged (wire) form, keys as the handler sees them;
-    /// shared with the decode cache until the first write copies it.
-    map: Arc<RawMap>,
-}
-
-impl Data {
-    fn load(&mut self) -> &mut Arc<RawMap> {
-        if !self.loaded {
-            self.loaded = true;
-            if let Some(pending) = &self.pending {
-                self.map = pending.load().unwrap_or_else(empty_map);
-            }
+impl Default for Session {
+    fn default() -> Self {
+        Self {
+            state: Arc::new(State::detached()),
         }
-        &mut self.map
-    }
-
-    fn load_mut(&mut self) -> &mut RawMap {
-        Arc::make_mut(self.load())
     }
 }
 
 impl Session {
-    pub(crate) fn from_request(pending: Option<Pending>, config: Arc<Config>) -> Self {
-        Self {
-            inner: Arc::new(Inner {
-                data: Mutex::new(Data {
-                    pending,
-                    loaded: false,
-                    map: empty_map(),
-                }),
-                config: Some(config),
-                ..Inner::default()
-            }),
-        }
+    pub(crate) fn from_state(state: Arc<State>) -> Self {
+        Self { state }
     }
 
     /// A session holding `map`, a session in Flask's tagged-JSON form (as
@@ -110,7 +71,11 @@ impl Session {
     #[must_use]
     pub fn from_tagged(map: Map<String, Value>) -> Self {
         let session = Self::default();
-        session.lock().map = Arc::new(RawMap::from_map(&tagged::unwrap_top_level(map)));
+        let state = &session.state;
+        let mut data = state.lock();
+        state.reset(&mut data);
+        data.map = Arc::new(RawMap::from_map(&tagged::unwrap_top_level(map)));
+        drop(data);
         session
     }
 
@@ -125,33 +90,26 @@ impl Session {
     /// ```
     #[must_use]
     pub fn to_tagged(&self) -> Map<String, Value> {
-        self.touch();
-        let mut data = self.lock();
-        let map = data.load();
-        let map = map.to_tagged_map();
+        let map = self.shared().to_tagged_map();
         tagged::wrap_top_level(&map).unwrap_or(map)
     }
 
-    fn lock(&self) -> MutexGuard<'_, Data> {
-        // A panic in another holder cannot leave the map half-written: every
-        // critical section is a single map operation.
-        self.inner
-            .data
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-    }
-
     fn touch(&self) {
-        self.inner.accessed.store(true, Ordering::Release);
+        self.state.touch();
     }
 
     fn mark_modified(&self) {
-        self.inner.modified.store(true, Ordering::Release);
+        self.state.mark_modified();
     }
 
     fn read<R>(&self, f: impl FnOnce(&RawMap) -> R) -> R {
+        f(&self.shared())
+    }
+
+    fn write<R>(&self, f: impl FnOnce(&mut RawMap) -> R) -> R {
         self.touch();
-        f(self.lock().load())
+        let mut data = self.state.lock();
+        f(self.state.map_mut(&mut data))
     }
 
     /// The value under `key`, deserialized from its natural form (a Flask
@@ -205,7 +163,8 @@ impl Session {
     /// The map, shared: read without holding the lock.
     fn shared(&self) -> Arc<RawMap> {
         self.touch();
-        Arc::clone(self.lock().load())
+        let mut data = self.state.lock();
+        Arc::clone(self.state.map(&mut data))
     }
 
     /// Stores `value` under `key` and marks the session modified (even if the
@@ -239,8 +198,7 @@ impl Session {
         // The writer emits ASCII only.
         let text = String::from_utf8(text)
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-        self.touch();
-        self.lock().load_mut().insert_json(key, text);
+        self.write(|map| map.insert_json(key, text));
         self.mark_modified();
         Ok(())
     }
@@ -256,16 +214,11 @@ impl Session {
     /// assert!(!session.is_modified());
     /// ```
     pub fn remove(&self, key: &str) -> Option<Value> {
-        self.touch();
-        let removed = {
-            let mut data = self.lock();
-            // Only copy a shared map when there is something to remove.
-            if data.load().get_json(key).is_some() {
-                data.load_mut().remove(key)
-            } else {
-                None
-            }
-        };
+        // Only copy a shared map when there is something to remove.
+        if self.read(|map| map.get_json(key).is_none()) {
+            return None;
+        }
+        let removed = self.write(|map| map.remove(key));
         let json = removed?;
         self.mark_modified();
         natural(key, &json)
@@ -283,10 +236,7 @@ impl Session {
     /// ```
     pub fn clear(&self) {
         self.touch();
-        let mut data = self.lock();
-        data.loaded = true;
-        data.map = empty_map();
-        drop(data);
+        self.state.reset(&mut self.state.lock());
         self.mark_modified();
     }
 
@@ -361,9 +311,7 @@ impl Session {
     pub fn set_permanent(&self, permanent: bool) {
         self.touch();
         let value = if permanent { "true" } else { "false" };
-        self.lock()
-            .load_mut()
-            .insert_json(PERMANENT, value.to_owned());
+        self.write(|map| map.insert_json(PERMANENT, value.to_owned()));
         self.mark_modified();
     }
 
@@ -390,7 +338,7 @@ impl Session {
     /// ```
     #[must_use]
     pub fn is_modified(&self) -> bool {
-        self.inner.modified.load(Ordering::Acquire)
+        self.state.is_modified()
     }
 
     /// Whether the session was used at all during this request.
@@ -405,7 +353,7 @@ impl Session {
     /// ```
     #[must_use]
     pub fn is_accessed(&self) -> bool {
-        self.inner.accessed.load(Ordering::Acquire)
+        self.state.is_accessed()
     }
 
     /// The bytes this session's cookies would add to the request `Cookie`
@@ -433,64 +381,28 @@ impl Session {
     pub fn encoded_len(&self) -> Result<usize, SessionTooLarge> {
         self.touch();
         let detached;
-        let config = match &self.inner.config {
+        let config = match &self.state.config {
             Some(config) => config,
             None => {
                 detached = Config::detached();
                 &detached
             }
         };
-        let expiry = if self.save_state().1 {
+        let expiry = if self.state.save_state().1 {
             crate::config::Expiry::At(time::OffsetDateTime::UNIX_EPOCH)
         } else {
             crate::config::Expiry::Session
         };
-        let token = self.encode_with(config, crate::config::unix_now());
+        let (token, _) = self
+            .state
+            .encode_for_save(config, crate::config::unix_now());
         crate::chunk::plan(config, token.len(), config.attributes_len(&expiry))
             .map(|plan| plan.request_bytes)
     }
 
-    /// Whether an untouched session might be permanent (and so need Flask's
-    /// refresh), decided without decoding when possible.
-    pub(crate) fn may_be_permanent(&self) -> bool {
-        let data = self.lock();
-        match &data.pending {
-            Some(pending) if !data.loaded => pending.may_be_permanent(),
-            _ => data.map.is_permanent(),
-        }
-    }
-
     /// The cookie name of the layer that created this session, if any.
     pub(crate) fn cookie_name(&self) -> Option<&str> {
-        self.inner.config.as_deref().map(|c| c.name.as_str())
-    }
-
-    /// The response replaced the request's token: its cache entry is dead.
-    pub(crate) fn evict_request_token(&self) {
-        if let Some(pending) = &self.lock().pending {
-            pending.evict();
-        }
-    }
-
-    /// What the response side needs, without marking the session accessed.
-    pub(crate) fn save_state(&self) -> (bool, bool) {
-        let mut data = self.lock();
-        let map = data.load();
-        (map.is_empty(), map.is_permanent())
-    }
-
-    pub(crate) fn encode_with(&self, config: &Config, now: u64) -> String {
-        self.encode_for_save(config, now).0
-    }
-
-    /// The token for `now`, and the cache entry it would be.
-    pub(crate) fn encode_for_save(&self, config: &Config, now: u64) -> (String, Entry) {
-        let mut data = self.lock();
-        let map = data.load();
-        let policy = |json_len| config.compression.deflate(json_len);
-        let (token, _) = config.codec.encode_raw(map, now, policy);
-        let entry = Entry::new(Arc::clone(map), now, map.is_permanent(), token.len());
-        (token, entry)
+        self.state.config.as_deref().map(|c| c.name.as_str())
     }
 }
 
@@ -533,12 +445,6 @@ fn depth_exceeds(value: &Value, limit: usize) -> bool {
         }
     }
     false
-}
-
-/// One shared empty map: most requests never write, and need no allocation.
-fn empty_map() -> Arc<RawMap> {
-    static EMPTY: std::sync::OnceLock<Arc<RawMap>> = std::sync::OnceLock::new();
-    Arc::clone(EMPTY.get_or_init(Arc::default))
 }
 
 impl fmt::Debug for Session {
