@@ -116,6 +116,37 @@ mod service;
 mod session;
 mod state;
 
+/// Internals for the fuzz targets in `fuzz/`, which `cargo fuzz` builds
+/// with `--cfg fuzzing`; absent from every other build.
+#[cfg(fuzzing)]
+#[doc(hidden)]
+#[allow(missing_docs, unreachable_pub)]
+pub mod fuzzing {
+    use std::ops::Range;
+
+    /// The top-level members of a payload: `(key contents, value text)`
+    /// ranges, or `None` if it is not an object Python would read.
+    pub fn scan_object(text: &[u8]) -> Option<Vec<(Range<usize>, Range<usize>)>> {
+        crate::codec::scan::scan_object(text)
+            .ok()
+            .map(|m| m.into_iter().map(|m| (m.key, m.value)).collect())
+    }
+
+    /// A key's contents, decoded.
+    pub fn unescape(raw: &str) -> String {
+        crate::codec::scan::unescape(raw)
+    }
+
+    /// The payload as the layer writes it back after indexing it, or `None`
+    /// if it is not a Flask session.
+    pub fn flask_rewrite(payload: &[u8]) -> Option<Vec<u8>> {
+        let map = crate::codec::raw::RawMap::parse_flask(payload.to_vec()).ok()?;
+        let mut out = Vec::new();
+        map.write_flask(&mut out);
+        Some(out)
+    }
+}
+
 pub use cookie::SameSite;
 
 pub use crate::body::ResponseBody;

@@ -41,7 +41,7 @@ mod key;
 pub(crate) mod raw;
 #[cfg(test)]
 mod rewrite_tests;
-mod scan;
+pub(crate) mod scan;
 pub(crate) mod tagged;
 pub(crate) mod tagging;
 
