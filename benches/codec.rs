@@ -1,4 +1,4 @@
-//! `Codec::encode` / `Codec::decode` at ~100 B, 1 KiB, 4 KiB and 32 KiB, on
+//! `Codec::encode` / `Codec::decode` at ~100 B, 1 KiB, 4 KiB and 16 KiB, on
 //! pseudo-random alphanumeric, compressible and least-compressible payloads,
 //! side by side with the floor (serde_json + base64url + HMAC-SHA1, no
 //! compression) on the alphanumeric payload.

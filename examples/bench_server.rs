@@ -22,13 +22,13 @@ use std::net::Ipv4Addr;
 
 use axum::routing::get;
 use axum::Router;
-use common::{payload, Kind, READ_KEY, SECRET, SIZES, WRITE_KEY, WRITE_VALUE};
+use common::{payload, write_value, Kind, READ_KEY, SECRET, SIZES, WRITE_KEY};
 use tower_cookie_session::{Key, Session, SessionLayer};
 
 async fn read_write(session: Session) -> &'static str {
     match session.get::<String>(READ_KEY) {
         Ok(Some(_)) => session
-            .insert(WRITE_KEY, WRITE_VALUE)
+            .insert(WRITE_KEY, write_value())
             .expect("a string is JSON"),
         _ => {
             for (k, v) in payload(Kind::Alnum, SIZES[0].1) {

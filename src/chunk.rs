@@ -29,8 +29,21 @@ impl ChunkSet {
         index <= MAX_CHUNKS_CAP && self.0 & (1 << index) != 0
     }
 
+    pub(crate) fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The indices, ascending: one step per member, not per possible index.
     pub(crate) fn iter(self) -> impl Iterator<Item = usize> {
-        (1..=MAX_CHUNKS_CAP).filter(move |i| self.contains(*i))
+        let mut bits = self.0;
+        std::iter::from_fn(move || {
+            if bits == 0 {
+                return None;
+            }
+            let i = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            Some(i)
+        })
     }
 }
 

@@ -62,7 +62,8 @@ fn finish<B>(
 ) -> Result<(), SessionTooLarge> {
     let request = session.request_info();
     let handler = HandlerCookies::scan(config, res.headers());
-    if let Saved::Nothing = save(config, session, request, &handler, res)? {
+    let saved = save(config, session, request, &handler, res)?;
+    if matches!(saved, Saved::Nothing) && !request.carried.is_empty() {
         let orphans: Vec<(&str, String)> = request
             .orphans()
             .filter(|i| !handler.chunks.contains(*i))

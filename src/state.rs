@@ -126,7 +126,6 @@ impl State {
     /// "yes" (and every compressed payload) is verified by the load that
     /// follows. Nothing is decoded, inflated or allocated for the payload.
     pub(crate) fn may_be_permanent(&self) -> bool {
-        const KEY: &[u8] = b"\"_permanent\"";
         let mut data = self.lock();
         if data.loaded {
             return data.map.is_permanent();
@@ -140,7 +139,7 @@ impl State {
         if let Some(entry) = config.cache.as_ref().and_then(|c| c.get(&token)) {
             return entry.permanent && entry.is_fresh(unix_now(), config.max_age_secs());
         }
-        Codec::unverified_may_contain(&token, KEY)
+        Codec::may_be_permanent_unverified(&token)
     }
 
     /// What the request carried, parsing the headers only if they may hold

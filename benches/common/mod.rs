@@ -23,11 +23,18 @@ pub(crate) const NOW: u64 = TS + 1;
 /// Flask's default `PERMANENT_SESSION_LIFETIME` (31 days), as the layer uses.
 pub(crate) const MAX_AGE: u64 = 31 * 24 * 3600;
 
-/// The key every read row reads, and the key and value every write row writes
-/// (same length as the values already there, so the cookie keeps its size).
+/// The key every read row reads, and the key every write row writes.
 pub(crate) const READ_KEY: &str = "k000";
 pub(crate) const WRITE_KEY: &str = "k001";
-pub(crate) const WRITE_VALUE: &str = "ZyXwVuTsRqPoNmLkJiHgFeDc";
+
+/// The value every write row writes: a new one on every call, so that a
+/// store that skips unchanged values (tower-sessions) really saves, and 24
+/// characters like the values already there, so the cookie keeps its size.
+pub(crate) fn write_value() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static WRITES: AtomicU64 = AtomicU64::new(0);
+    format!("w{:023}", WRITES.fetch_add(1, Ordering::Relaxed))
+}
 
 /// Payload sizes: label and target JSON length in bytes (the payload is the
 /// largest map of whole entries not above it).
@@ -35,7 +42,7 @@ pub(crate) const SIZES: [(&str, usize); 4] = [
     ("100B", 106),
     ("1KiB", 1024),
     ("4KiB", 4096),
-    ("32KiB", 32 * 1024),
+    ("16KiB", 16 * 1024),
 ];
 
 /// What the 24-character values are made of.
@@ -144,6 +151,70 @@ impl Floor {
         out.push('.');
         URL_SAFE_NO_PAD.encode_string(sig, &mut out);
         out
+    }
+
+    /// [`Floor::sign`] with the deflate the default layer does
+    /// (`Compression::Auto`: libdeflate level 1 from 1536 bytes of JSON,
+    /// kept when two bytes shorter), before base64.
+    pub(crate) fn sign_deflate(&self, map: &Map<String, Value>) -> String {
+        let json = serde_json::to_vec(map).expect("a map of strings is JSON");
+        let mut compressed = None;
+        if json.len() >= 1536 {
+            let mut z = libdeflater::Compressor::new(
+                libdeflater::CompressionLvl::new(1).expect("a valid level"),
+            );
+            let mut out = vec![0; z.zlib_compress_bound(json.len())];
+            let n = z
+                .zlib_compress(&json, &mut out)
+                .expect("room for the bound");
+            out.truncate(n);
+            if n + 2 <= json.len() {
+                compressed = Some(out);
+            }
+        }
+        let payload = compressed.as_deref().unwrap_or(&json);
+        let mut out = String::with_capacity(payload.len().div_ceil(3) * 4 + 29);
+        if compressed.is_some() {
+            out.push('.');
+        }
+        URL_SAFE_NO_PAD.encode_string(payload, &mut out);
+        let sig = self
+            .mac
+            .clone()
+            .chain_update(out.as_bytes())
+            .finalize()
+            .into_bytes();
+        out.push('.');
+        URL_SAFE_NO_PAD.encode_string(sig, &mut out);
+        out
+    }
+
+    /// [`Floor::verify`] of a [`Floor::sign_deflate`] token: inflates (C
+    /// zlib, as the layer does) before parsing.
+    pub(crate) fn verify_inflate(&self, token: &str) -> Map<String, Value> {
+        use std::io::Read as _;
+        let (payload, sig_text) = token.rsplit_once('.').expect("a signed token");
+        let mut sig = [0u8; 32];
+        let n = URL_SAFE_NO_PAD
+            .decode_slice(sig_text, &mut sig)
+            .expect("base64url signature");
+        self.mac
+            .clone()
+            .chain_update(payload.as_bytes())
+            .verify_slice(&sig[..n])
+            .expect("valid signature");
+        let json = match payload.strip_prefix('.') {
+            Some(z) => {
+                let bytes = URL_SAFE_NO_PAD.decode(z).expect("base64url payload");
+                let mut out = Vec::with_capacity(bytes.len() * 4);
+                flate2::read::ZlibDecoder::new(&bytes[..])
+                    .read_to_end(&mut out)
+                    .expect("zlib");
+                out
+            }
+            None => URL_SAFE_NO_PAD.decode(payload).expect("base64url payload"),
+        };
+        serde_json::from_slice(&json).expect("a JSON object")
     }
 
     /// HMAC-SHA1 verify + base64url decode + serde_json parse.

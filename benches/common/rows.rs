@@ -23,7 +23,7 @@ use tower::ServiceExt;
 use tower_cookie_session::{Compression, Key, Session, SessionLayer};
 use tower_sessions::{MemoryStore, SessionManagerLayer};
 
-use super::{READ_KEY, SECRET, WRITE_KEY, WRITE_VALUE};
+use super::{write_value, READ_KEY, SECRET, WRITE_KEY};
 
 /// One row: what is measured, the router, and the request's `Cookie` header.
 pub(crate) struct Row {
@@ -45,7 +45,7 @@ pub(crate) async fn send(router: &Router, cookie: Option<&HeaderValue>) -> Respo
 }
 
 /// The layer every row of ours uses: defaults, plus a 64 KiB budget so the
-/// 32 KiB payload fits (in chunks).
+/// 16 KiB payload fits (in chunks).
 pub(crate) fn our_layer() -> SessionLayer {
     SessionLayer::new(Key::new(SECRET).expect("non-empty")).with_max_total_bytes(64 * 1024)
 }
@@ -63,7 +63,7 @@ async fn read(session: Session) -> &'static str {
 async fn read_write(session: Session) -> &'static str {
     black_box(session.get::<String>(READ_KEY).expect("a string"));
     session
-        .insert(WRITE_KEY, WRITE_VALUE)
+        .insert(WRITE_KEY, write_value())
         .expect("a string is JSON");
     "ok"
 }
@@ -76,7 +76,7 @@ async fn ts_read_write(session: tower_sessions::Session) -> &'static str {
             .expect("memory store never fails"),
     );
     session
-        .insert(WRITE_KEY, WRITE_VALUE)
+        .insert(WRITE_KEY, write_value())
         .await
         .expect("memory store never fails");
     "ok"
@@ -111,7 +111,7 @@ async fn jar_json(jar: SignedCookieJar) -> (SignedCookieJar, &'static str) {
         .and_then(|c| serde_json::from_str(c.value()).ok())
         .unwrap_or_default();
     black_box(map.get(READ_KEY));
-    map.insert(WRITE_KEY.to_owned(), Value::from(WRITE_VALUE));
+    map.insert(WRITE_KEY.to_owned(), Value::from(write_value()));
     let text = serde_json::to_string(&map).expect("a map is JSON");
     (jar.add(Cookie::new("session", text)), "ok")
 }
@@ -161,18 +161,21 @@ pub(crate) fn no_cookie_rows() -> Vec<Row> {
 /// gets back from a read + write response.
 ///
 /// Our warm rows share one layer, as the routes of one app do, and so its
-/// cache of verified tokens: the token a write returns is a cache hit when
-/// it comes back. The `_cold` rows turn the cache off, which is also every
-/// request's cost on another instance or after a restart.
+/// cache of verified tokens. The `_cold` rows turn the cache off and
+/// compression too (`Compression::Never`): every request verifies and
+/// indexes the cookie, as on another instance or after a restart. Every row
+/// resends the same `Cookie` header, so a warm write row meets the token its
+/// previous write evicted from the cache: it measures a miss.
 pub(crate) async fn rows(payload: &Map<String, Value>) -> Vec<Row> {
     let payload = Arc::new(payload.clone());
     let with =
         |router: Router<()>, layer: &SessionLayer| router.layer(layer.clone()).with_state(());
     let layer = our_layer();
-    let cold = our_layer().with_decode_cache_bytes(0);
+    let cold = our_layer()
+        .with_decode_cache_bytes(0)
+        .with_compression(Compression::Never);
     let norefresh = our_layer().with_refresh_each_request(false);
     let flask = our_layer().with_compression(Compression::Flask);
-    let never = our_layer().with_compression(Compression::Never);
 
     // Ours.
     let seed = {
@@ -189,15 +192,15 @@ pub(crate) async fn rows(payload: &Map<String, Value>) -> Vec<Row> {
     assert_eq!(res.status(), StatusCode::OK);
     let ours = cookie_from(&res);
     let res = send(&rw, Some(&ours)).await;
-    assert_eq!(
-        cookie_from(&res).len(),
-        ours.len(),
+    // Deflate may shift a byte or two as the written value changes.
+    assert!(
+        cookie_from(&res).len().abs_diff(ours.len()) <= 16,
         "the cookie keeps its size"
     );
     let rw_flask = with(Router::new().route("/", get(read_write)), &flask);
     let ours_flask = cookie_from(&send(&rw_flask, Some(&ours)).await);
-    let rw_never = with(Router::new().route("/", get(read_write)), &never);
-    let ours_never = cookie_from(&send(&rw_never, Some(&ours)).await);
+    let rw_cold = with(Router::new().route("/", get(read_write)), &cold);
+    let ours_cold = cookie_from(&send(&rw_cold, Some(&ours)).await);
 
     // tower-sessions, memory store: the seeding and measured routers share it.
     let ts_layer = SessionManagerLayer::new(MemoryStore::default());
@@ -260,19 +263,15 @@ pub(crate) async fn rows(payload: &Map<String, Value>) -> Vec<Row> {
     let read_with = |layer| with(Router::new().route("/", get(read)), layer);
     let rows = vec![
         bare(Some(ours.clone()), "bare"),
+        bare(Some(ours_cold.clone()), "bare_cold"),
         row("untouched", plain_with(&layer), &ours),
-        row("untouched_cold", plain_with(&cold), &ours),
+        row("untouched_cold", plain_with(&cold), &ours_cold),
         row("untouched_norefresh", plain_with(&norefresh), &ours),
         row("read", read_with(&layer), &ours),
-        row("read_cold", read_with(&cold), &ours),
+        row("read_cold", read_with(&cold), &ours_cold),
         row("read_write", rw, &ours),
-        row(
-            "read_write_cold",
-            with(Router::new().route("/", get(read_write)), &cold),
-            &ours,
-        ),
+        row("read_write_cold", rw_cold, &ours_cold),
         row("read_write_flask", rw_flask, &ours_flask),
-        row("read_write_never", rw_never, &ours_never),
         bare(Some(ts_cookie.clone()), "bare_ts"),
         row("tower_sessions", ts, &ts_cookie),
         row("tower_sessions_read", ts_read, &ts_cookie),
@@ -284,8 +283,10 @@ pub(crate) async fn rows(payload: &Map<String, Value>) -> Vec<Row> {
         let res = send(&row.router, row.cookie.as_ref()).await;
         assert_eq!(res.status(), StatusCode::OK, "{}", row.name);
         let wrote = res.headers().contains_key(SET_COOKIE);
-        // tower-sessions writes its store, not the cookie (the id is unchanged).
-        let writes = row.name.starts_with("read_write") || row.name.starts_with("jar_");
+        // tower-sessions sets its cookie again when it saves a change.
+        let writes = row.name.starts_with("read_write")
+            || row.name.starts_with("jar_")
+            || row.name == "tower_sessions";
         assert_eq!(wrote, writes, "{}: Set-Cookie", row.name);
     }
     rows

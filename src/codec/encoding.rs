@@ -18,26 +18,43 @@ pub(crate) fn b64_decode_into(text: &str, out: &mut [u8]) -> Option<usize> {
     URL_SAFE_NO_PAD.decode_slice(text, out).ok()
 }
 
-/// Whether the bytes that the base64 `text` encodes may contain `needle`
-/// (at most 30 bytes), judged on the text as it is: no decoding, no
-/// allocation. However `needle` is aligned on base64's 3-byte groups, the
-/// whole groups inside it encode to a fixed run of characters at a 4-aligned
-/// position; finding none of the three runs proves `needle` absent. A match
-/// may be a false positive, never a false negative.
-pub(crate) fn b64_may_contain(text: &[u8], needle: &[u8]) -> bool {
-    debug_assert!((5..=30).contains(&needle.len()));
-    // `skip` bytes of `needle` complete the group it starts in.
-    (0..3).any(|skip| {
-        let groups = (needle.len() - skip) / 3;
-        let mut run = [0u8; 40];
-        let Ok(n) = URL_SAFE_NO_PAD.encode_slice(&needle[skip..skip + 3 * groups], &mut run) else {
-            return true;
+/// A byte string as it can appear inside base64 text: however it is
+/// aligned on base64's 3-byte groups, the whole groups inside it encode to a
+/// fixed run of characters at a 4-aligned position. One run per alignment.
+pub(crate) struct B64Needle {
+    runs: [([u8; 40], usize); 3],
+}
+
+impl B64Needle {
+    /// `needle` holds 5 to 30 bytes.
+    pub(crate) fn new(needle: &[u8]) -> Self {
+        debug_assert!((5..=30).contains(&needle.len()));
+        let run = |skip: usize| {
+            // `skip` bytes of `needle` complete the group it starts in.
+            let groups = (needle.len() - skip) / 3;
+            let mut run = [0u8; 40];
+            let n = URL_SAFE_NO_PAD
+                .encode_slice(&needle[skip..skip + 3 * groups], &mut run)
+                .unwrap_or(0);
+            (run, n)
         };
-        let run = &run[..n];
-        (0..text.len())
-            .step_by(4)
-            .any(|i| text[i..].starts_with(run))
-    })
+        Self {
+            runs: [run(0), run(1), run(2)],
+        }
+    }
+
+    /// Whether the bytes that the base64 `text` encodes may contain the
+    /// needle, judged on the text as it is: no decoding, no allocation, one
+    /// pass. Finding none of the runs proves the needle absent; a match may
+    /// be a false positive, never a false negative.
+    pub(crate) fn may_be_in(&self, text: &[u8]) -> bool {
+        let runs = self.runs.map(|(run, n)| (run, n, run[0]));
+        (0..text.len()).step_by(4).any(|i| {
+            let first = text[i];
+            runs.iter()
+                .any(|(run, n, head)| first == *head && *n > 0 && text[i..].starts_with(&run[..*n]))
+        })
+    }
 }
 
 /// `ts.to_bytes(8, "big").lstrip(b"\0")`.
@@ -94,7 +111,10 @@ mod tests {
                 raw.extend_from_slice(&b":true}"[..tail.min(6)]);
                 let mut text = String::new();
                 b64_append(&raw, &mut text);
-                assert!(b64_may_contain(text.as_bytes(), needle), "{pad} {tail}");
+                assert!(
+                    B64Needle::new(needle).may_be_in(text.as_bytes()),
+                    "{pad} {tail}"
+                );
             }
         }
         for raw in [
@@ -104,7 +124,10 @@ mod tests {
         ] {
             let mut text = String::new();
             b64_append(raw, &mut text);
-            assert!(!b64_may_contain(text.as_bytes(), needle), "{raw:?}");
+            assert!(
+                !B64Needle::new(needle).may_be_in(text.as_bytes()),
+                "{raw:?}"
+            );
         }
     }
 

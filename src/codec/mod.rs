@@ -297,20 +297,24 @@ impl Codec {
         parse_payload(&raw)
     }
 
-    /// Whether the payload of `value` may contain `needle`, judged
-    /// **without** verifying, inflating or decoding anything (see
-    /// [`encoding::b64_may_contain`]): only for decisions that are safe on
+    /// Whether the payload of `value` may hold a top-level `"_permanent"`
+    /// key, judged **without** verifying, inflating or decoding anything
+    /// (see [`encoding::B64Needle`]): only for decisions that are safe on
     /// forged input, and that a "yes" sends to the verifying path. A
     /// compressed payload is always a "may": inflating unverified bytes
     /// would let a forged cookie cost up to a megabyte of work.
-    pub(crate) fn unverified_may_contain(value: &[u8], needle: &[u8]) -> bool {
+    pub(crate) fn may_be_permanent_unverified(value: &[u8]) -> bool {
+        static NEEDLE: std::sync::OnceLock<encoding::B64Needle> = std::sync::OnceLock::new();
         let Some(signed) = value.rsplitn(2, |b| *b == b'.').nth(1) else {
             return false;
         };
         let Some(payload) = signed.rsplitn(2, |b| *b == b'.').nth(1) else {
             return false;
         };
-        payload.starts_with(b".") || encoding::b64_may_contain(payload, needle)
+        payload.starts_with(b".")
+            || NEEDLE
+                .get_or_init(|| encoding::B64Needle::new(b"\"_permanent\""))
+                .may_be_in(payload)
     }
 
     /// Checks signature and age; returns the (inflated) payload bytes and
