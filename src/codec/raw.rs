@@ -201,6 +201,7 @@ impl RawMap {
             let (before, later) = (pair[0], pair[1]);
             if self.key_of(&self.entries[before]) == self.key_of(&self.entries[later]) {
                 self.entries[first].value = self.entries[later].value.clone();
+                self.entries[first].canonical = self.entries[later].canonical;
                 dropped[later] = true;
             } else {
                 first = later;
@@ -453,6 +454,10 @@ mod tests {
     fn duplicate_keys_keep_the_last_value_at_the_first_place() {
         let map = parse(r#"{"a":1,"b":2,"a":3}"#);
         assert_eq!(map.iter().collect::<Vec<_>>(), [("a", "3"), ("b", "2")]);
+        // The value keeps its own form: a repeat in a non-Flask form is
+        // rewritten as Flask would (found by the `scan` fuzz target).
+        let map = parse(r#"{"e":1.0,"b":2,"e":0.33333333333333333}"#);
+        assert_eq!(flask(&map), r#"{"b":2,"e":0.3333333333333333}"#);
     }
 
     #[test]
