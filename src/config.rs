@@ -334,7 +334,7 @@ impl Config {
             Expiry::At(at) => {
                 line.push_str(&self.suffix);
                 line.push_str("; Expires=");
-                line.push_str(&tagged::http_date(at.unix_timestamp())?);
+                push_http_date(&mut line, at.unix_timestamp())?;
             }
         }
         HeaderValue::try_from(line).ok()
@@ -366,6 +366,23 @@ impl Config {
     pub(crate) fn max_token_bytes(&self) -> usize {
         self.max_total_bytes.max(BROWSER_COOKIE_BYTES)
     }
+}
+
+/// Appends `Expires`' date. Every response of the same second sends the
+/// same one: each thread formats it once per second.
+fn push_http_date(line: &mut String, unix: i64) -> Option<()> {
+    thread_local! {
+        static LAST: std::cell::RefCell<(i64, String)> =
+            const { std::cell::RefCell::new((i64::MIN, String::new())) };
+    }
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        if last.0 != unix {
+            *last = (unix, tagged::http_date(unix)?);
+        }
+        line.push_str(&last.1);
+        Some(())
+    })
 }
 
 fn chunk_names(name: &str) -> Vec<String> {

@@ -64,10 +64,10 @@ fn finish<B>(
     let handler = HandlerCookies::scan(config, res.headers());
     let saved = save(config, session, request, &handler, res)?;
     if matches!(saved, Saved::Nothing) && !request.carried.is_empty() {
-        let orphans: Vec<(&str, String)> = request
+        let orphans: Vec<(&str, &str)> = request
             .orphans()
             .filter(|i| !handler.chunks.contains(*i))
-            .map(|i| (config.chunk_names[i - 1].as_str(), String::new()))
+            .map(|i| (config.chunk_names[i - 1].as_str(), ""))
             .collect();
         if !orphans.is_empty() {
             tracing::debug!(
@@ -108,12 +108,12 @@ fn save<B>(
         if !modified {
             return Ok(Saved::Nothing);
         }
-        let mut cookies = vec![(config.name.as_str(), String::new())];
+        let mut cookies = vec![(config.name.as_str(), "")];
         cookies.extend(
             request
                 .carried
                 .iter()
-                .map(|i| (config.chunk_names[i - 1].as_str(), String::new())),
+                .map(|i| (config.chunk_names[i - 1].as_str(), "")),
         );
         write(config, res.headers_mut(), &cookies, &Expiry::Delete);
         session.evict_request_token();
@@ -174,21 +174,23 @@ fn save<B>(
     if let Some(cache) = &config.cache {
         cache.insert(token.as_bytes(), entry);
     }
-    let mut cookies: Vec<(&str, String)> = Vec::with_capacity(plan.chunks.len() + 1);
+    let marker;
+    let mut cookies: Vec<(&str, &str)> = Vec::with_capacity(plan.chunks.len() + 1);
     if plan.chunks.is_empty() {
-        cookies.push((&config.name, token));
+        cookies.push((&config.name, &token));
     } else {
-        cookies.push((&config.name, chunk::marker(plan.chunks.len())));
+        marker = chunk::marker(plan.chunks.len());
+        cookies.push((&config.name, &marker));
         for (i, range) in plan.chunks.iter().enumerate() {
-            cookies.push((&config.chunk_names[i], token[range.clone()].to_owned()));
+            cookies.push((&config.chunk_names[i], &token[range.clone()]));
         }
     }
     write(config, res.headers_mut(), &cookies, &expiry);
-    let stale: Vec<(&str, String)> = request
+    let stale: Vec<(&str, &str)> = request
         .carried
         .iter()
         .filter(|i| *i > plan.chunks.len())
-        .map(|i| (config.chunk_names[i - 1].as_str(), String::new()))
+        .map(|i| (config.chunk_names[i - 1].as_str(), ""))
         .collect();
     if !stale.is_empty() {
         write(config, res.headers_mut(), &stale, &Expiry::Delete);
@@ -248,7 +250,7 @@ fn collides(config: &Config, cookie: &Cookie<'_>) -> bool {
 /// that it would replace (same name, path and domain; RFC 6265bis: never
 /// two for one cookie). A handler's cookie at another path or domain, such
 /// as the expiry of a cookie left at an old path, is kept.
-fn write(config: &Config, headers: &mut HeaderMap, cookies: &[(&str, String)], expiry: &Expiry) {
+fn write(config: &Config, headers: &mut HeaderMap, cookies: &[(&str, &str)], expiry: &Expiry) {
     if headers.contains_key(SET_COOKIE) {
         let ours = |v: &HeaderValue| {
             parse_set_cookie(v).is_some_and(|c| {
