@@ -118,8 +118,11 @@ impl Session {
     ///
     /// # Errors
     ///
-    /// If the stored value does not deserialize as `T`. The error names the
-    /// key and the type, never the stored value (it may be a secret).
+    /// If the stored value does not deserialize as `T`, including a value
+    /// `T` cannot hold that a Python peer wrote (an integer beyond `T`'s
+    /// range, `NaN`, a lone surrogate): the value stays in the session as
+    /// written, and only this read fails. The error names the key and the
+    /// type, never the stored value (it may be a secret).
     ///
     /// ```
     /// use tower_cookie_session::Session;
@@ -146,7 +149,13 @@ impl Session {
             .map_err(|_| error())
     }
 
-    /// The value under `key` in its natural JSON form.
+    /// The value under `key` in its natural JSON form. `None` if absent,
+    /// or if no `serde_json::Value` can hold it (`NaN`, `Infinity`, an
+    /// integer beyond 64 bits, a lone surrogate, nesting past 128 levels):
+    /// such a value stays in the session as written.
+    ///
+    /// Only the value read is parsed: the session keeps the JSON text its
+    /// cookie carried, and values nobody reads are never decoded.
     ///
     /// ```
     /// use tower_cookie_session::{flask, Session};
@@ -204,7 +213,9 @@ impl Session {
     }
 
     /// Removes `key` and returns its value in natural form. Marks the session
-    /// modified only if the key was present.
+    /// modified only if the key was present. A value no `serde_json::Value`
+    /// can hold is removed all the same, and `None` is returned for it (see
+    /// [`Session::get_value`]).
     ///
     /// ```
     /// use tower_cookie_session::Session;
