@@ -153,6 +153,21 @@ impl Floor {
         out
     }
 
+    /// The payload part of `token`, once its HMAC-SHA1 verifies.
+    fn checked<'a>(&self, token: &'a str) -> &'a str {
+        let (payload, sig_text) = token.rsplit_once('.').expect("a signed token");
+        let mut sig = [0u8; 32];
+        let n = URL_SAFE_NO_PAD
+            .decode_slice(sig_text, &mut sig)
+            .expect("base64url signature");
+        self.mac
+            .clone()
+            .chain_update(payload.as_bytes())
+            .verify_slice(&sig[..n])
+            .expect("valid signature");
+        payload
+    }
+
     /// [`Floor::sign`] with the deflate the default layer does
     /// (`Compression::Auto`: libdeflate level 1 from 1536 bytes of JSON,
     /// kept when two bytes shorter), before base64.
@@ -193,16 +208,7 @@ impl Floor {
     /// zlib, as the layer does) before parsing.
     pub(crate) fn verify_inflate(&self, token: &str) -> Map<String, Value> {
         use std::io::Read as _;
-        let (payload, sig_text) = token.rsplit_once('.').expect("a signed token");
-        let mut sig = [0u8; 32];
-        let n = URL_SAFE_NO_PAD
-            .decode_slice(sig_text, &mut sig)
-            .expect("base64url signature");
-        self.mac
-            .clone()
-            .chain_update(payload.as_bytes())
-            .verify_slice(&sig[..n])
-            .expect("valid signature");
+        let payload = self.checked(token);
         let json = match payload.strip_prefix('.') {
             Some(z) => {
                 let bytes = URL_SAFE_NO_PAD.decode(z).expect("base64url payload");
@@ -219,16 +225,7 @@ impl Floor {
 
     /// HMAC-SHA1 verify + base64url decode + serde_json parse.
     pub(crate) fn verify(&self, token: &str) -> Map<String, Value> {
-        let (payload, sig_text) = token.rsplit_once('.').expect("a signed token");
-        let mut sig = [0u8; 32];
-        let n = URL_SAFE_NO_PAD
-            .decode_slice(sig_text, &mut sig)
-            .expect("base64url signature");
-        self.mac
-            .clone()
-            .chain_update(payload.as_bytes())
-            .verify_slice(&sig[..n])
-            .expect("valid signature");
+        let payload = self.checked(token);
         let json = URL_SAFE_NO_PAD.decode(payload).expect("base64url payload");
         serde_json::from_slice(&json).expect("a JSON object")
     }
