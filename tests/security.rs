@@ -311,3 +311,33 @@ fn a_short_key_warns_once() {
     assert!(log.contains("key_len=11"), "{log}");
     assert!(!log.contains("tiny-secret"), "{log}");
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_clients_chunk_marker_is_logged_truncated() {
+    let captured = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(captured.clone())
+        .with_ansi(false)
+        .with_max_level(tracing_subscriber::filter::LevelFilter::TRACE)
+        .finish();
+    let guard = subscriber.set_default();
+    let marker = format!("chunks-{}", "9".repeat(3000));
+    let svc = SessionLayer::new(key()).layer(service_fn(|req: Request<()>| async move {
+        let session = req.extensions().get::<Session>().unwrap();
+        assert!(session.is_empty());
+        Ok::<_, Infallible>(Response::new(()))
+    }));
+    let req = Request::builder()
+        .header(COOKIE, format!("session={marker}"))
+        .body(())
+        .unwrap();
+    svc.oneshot(req).await.unwrap();
+    drop(guard);
+    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(log.contains("chunk marker out of range"), "{log}");
+    assert!(log.contains("marker_len=3007"), "{log}");
+    assert!(
+        !log.contains(&"9".repeat(100)),
+        "the marker is truncated: {log:.400}"
+    );
+}
