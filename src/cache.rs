@@ -56,6 +56,9 @@ const ENTRY_OVERHEAD: usize = 256;
 struct Slot {
     token: Arc<[u8]>,
     entry: Arc<Entry>,
+    /// Which insertion this is: a token removed and cached again is a new
+    /// slot, and only its own place in `order` may evict it.
+    seq: u64,
 }
 
 #[derive(Default)]
@@ -63,8 +66,10 @@ struct Shard {
     /// Buckets by [`bucket_of`]; a bucket holds the tokens sharing it,
     /// compared in full.
     buckets: HashMap<u64, Vec<Slot>>,
-    /// Insertion order, for first-in first-out eviction.
-    order: VecDeque<(u64, Arc<[u8]>)>,
+    /// Insertion order, for first-in first-out eviction: `(bucket, seq)`.
+    /// May name slots `remove` already dropped; those are skipped.
+    order: VecDeque<(u64, u64)>,
+    next_seq: u64,
     bytes: usize,
     len: usize,
 }
@@ -80,8 +85,12 @@ impl Shard {
     /// Unlinks the entry and hands it back, so that the caller frees it
     /// after releasing the shard lock.
     fn remove(&mut self, bucket: u64, token: &[u8]) -> Option<Slot> {
+        self.remove_where(bucket, |s| &*s.token == token)
+    }
+
+    fn remove_where(&mut self, bucket: u64, which: impl Fn(&Slot) -> bool) -> Option<Slot> {
         let slots = self.buckets.get_mut(&bucket)?;
-        let i = slots.iter().position(|s| &*s.token == token)?;
+        let i = slots.iter().position(which)?;
         let slot = slots.swap_remove(i);
         self.bytes -= slot.entry.cost;
         self.len -= 1;
@@ -153,26 +162,29 @@ impl DecodeCache {
             return;
         }
         while shard.bytes + entry.cost > self.shard_budget {
-            let Some((old_bucket, old_token)) = shard.order.pop_front() else {
+            let Some((old_bucket, old_seq)) = shard.order.pop_front() else {
                 break;
             };
-            evicted.extend(shard.remove(old_bucket, &old_token));
+            evicted.extend(shard.remove_where(old_bucket, |s| s.seq == old_seq));
         }
+        let seq = shard.next_seq;
+        shard.next_seq += 1;
         shard.bytes += entry.cost;
         shard.len += 1;
-        shard.order.push_back((bucket, Arc::clone(&token)));
+        shard.order.push_back((bucket, seq));
         shard
             .buckets
             .entry(bucket)
             .or_default()
-            .push(Slot { token, entry });
-        // `order` may still name entries `remove` dropped; keep it bounded.
+            .push(Slot { token, entry, seq });
+        // `order` may still name slots `remove` dropped: drop those once
+        // they outnumber the live ones, so this stays amortized O(1).
         if shard.order.len() > 2 * shard.len + 16 {
             let Shard { order, buckets, .. } = &mut *shard;
-            order.retain(|(b, t)| {
+            order.retain(|(b, seq)| {
                 buckets
                     .get(b)
-                    .is_some_and(|slots| slots.iter().any(|s| s.token == *t))
+                    .is_some_and(|slots| slots.iter().any(|s| s.seq == *seq))
             });
         }
         drop(shard);
@@ -262,6 +274,29 @@ mod tests {
         cache.remove(a);
         assert!(cache.get(a).is_none() && cache.get(b).is_some());
         assert_eq!(cache.len(), 1);
+    }
+
+    #[test]
+    fn a_token_cached_removed_and_cached_again_keeps_the_order_bounded() {
+        // What a write does to the token it replaces, while other requests
+        // still carry it. (Regression: each round left one more entry
+        // naming the live slot in `order`, and every insert then walked
+        // them all comparing tokens.)
+        let cache = DecodeCache::new(1 << 20).unwrap();
+        for i in 0..20_000 {
+            cache.insert(b"request-token.sig", entry(10));
+            cache.remove(b"request-token.sig");
+            cache.insert(format!("written-{}.sig", i % 3).as_bytes(), entry(10));
+        }
+        for shard in cache.shards.iter() {
+            let shard = shard.lock().unwrap();
+            assert!(
+                shard.order.len() <= 2 * shard.len + 17,
+                "{}",
+                shard.order.len()
+            );
+        }
+        assert_eq!(cache.len(), 3);
     }
 
     #[test]
