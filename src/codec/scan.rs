@@ -226,6 +226,9 @@ impl Cursor<'_> {
         self.at += 1;
         let mut escaped = false;
         loop {
+            // Runs of plain printable ASCII, the bulk of any payload, in one
+            // tight search for the next byte that needs a decision.
+            self.at += plain_run(&self.text[self.at..]);
             match self.next()? {
                 b'"' => return Ok(escaped),
                 b'\\' => {
@@ -250,8 +253,7 @@ impl Cursor<'_> {
                 // Python's strict mode, like JSON, refuses raw control characters.
                 0..=0x1f => return Err(self.error_before()),
                 // `ensure_ascii` escapes DEL and everything beyond ASCII.
-                0x7f.. => self.canonical = false,
-                _ => {}
+                _ => self.canonical = false,
             }
         }
     }
@@ -424,6 +426,37 @@ impl Cursor<'_> {
     }
 }
 
+/// How many bytes at the start of `bytes` need no decision inside a string:
+/// printable ASCII other than `"` and `\`. Eight at a time (SWAR: a word
+/// with no such byte is skipped whole), then byte by byte.
+fn plain_run(bytes: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Sets the high bit of each byte of `v` that is zero (and maybe of the
+    // bytes above it: only a hint, the byte loop decides).
+    let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+    let special = |b: &u8| matches!(b, b'"' | b'\\' | 0..=0x1f | 0x7f..);
+    let mut i = 0;
+    while let Some(word) = bytes.get(i..i + 8) {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(word);
+        let w = u64::from_le_bytes(w);
+        let hit = zero(w ^ (ONES * u64::from(b'"')))
+            | zero(w ^ (ONES * u64::from(b'\\')))
+            | zero(w ^ (ONES * 0x7f))
+            | (w.wrapping_sub(ONES * 0x20) & !w & HIGH)
+            | (w & HIGH);
+        if hit != 0 {
+            break;
+        }
+        i += 8;
+    }
+    i + bytes[i..]
+        .iter()
+        .position(special)
+        .unwrap_or(bytes.len() - i)
+}
+
 /// Whether `\uXXXX` is how Flask writes that code unit: lowercase hex, for
 /// a unit that has neither a printable ASCII form nor a short escape.
 fn canonical_u_escape(hex: &[u8]) -> bool {
@@ -542,6 +575,19 @@ mod tests {
         ] {
             assert!(scan_object(bad.as_bytes()).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn plain_runs_stop_at_every_byte_that_needs_a_decision() {
+        for stop in [b'"', b'\\', 0x00, 0x1f, 0x7f, 0x80, 0xff] {
+            for at in 0..20 {
+                let mut bytes = vec![b'a'; 24];
+                bytes[at] = stop;
+                assert_eq!(plain_run(&bytes), at, "{stop:#x} at {at}");
+            }
+        }
+        assert_eq!(plain_run(b" ~!#[]{}abcXYZ019"), 17);
+        assert_eq!(plain_run(b""), 0);
     }
 
     #[test]
