@@ -29,10 +29,6 @@ impl ChunkSet {
         index <= MAX_CHUNKS_CAP && self.0 & (1 << index) != 0
     }
 
-    pub(crate) fn is_empty(self) -> bool {
-        self.0 == 0
-    }
-
     /// The indices, ascending: one step per member, not per possible index.
     pub(crate) fn iter(self) -> impl Iterator<Item = usize> {
         let mut bits = self.0;

@@ -61,9 +61,10 @@ fn finish<B>(
     res: &mut Response<B>,
 ) -> Result<(), SessionTooLarge> {
     let request = session.request_info();
-    let handler = HandlerCookies::scan(config, res.headers());
-    let saved = save(config, session, request, &handler, res)?;
-    if matches!(saved, Saved::Nothing) && !request.carried.is_empty() {
+    let saved = save(config, session, request, res)?;
+    if matches!(saved, Saved::Nothing) && request.orphans().next().is_some() {
+        // The inner service's own cookies are read only when they matter.
+        let handler = HandlerCookies::scan(config, res.headers());
         let orphans: Vec<(&str, &str)> = request
             .orphans()
             .filter(|i| !handler.chunks.contains(*i))
@@ -85,7 +86,6 @@ fn save<B>(
     config: &Config,
     session: &State,
     request: RequestInfo,
-    handler: &HandlerCookies,
     res: &mut Response<B>,
 ) -> Result<Saved, SessionTooLarge> {
     let accessed = session.is_accessed();
@@ -122,7 +122,7 @@ fn save<B>(
     if !(modified || (permanent && config.refresh_each_request)) {
         return Ok(Saved::Nothing);
     }
-    if !modified && handler.any() {
+    if !modified && HandlerCookies::scan(config, res.headers()).any() {
         // A refresh only renews what the client has; the inner service's
         // own cookie (a proxied logout, a handler's write) is newer.
         tracing::debug!(

@@ -286,15 +286,21 @@ impl<'a> MakeWriter<'a> for Captured {
     }
 }
 
-#[test]
-fn a_short_key_warns_once() {
+/// Every event of this thread, at every level, into a buffer, while the
+/// guard lives.
+fn capture() -> (Captured, tracing::subscriber::DefaultGuard) {
     let captured = Captured::default();
     let subscriber = tracing_subscriber::fmt()
         .with_writer(captured.clone())
         .with_ansi(false)
         .with_max_level(tracing_subscriber::filter::LevelFilter::TRACE)
         .finish();
-    let guard = subscriber.set_default();
+    (captured, subscriber.set_default())
+}
+
+#[test]
+fn a_short_key_warns_once() {
+    let (captured, guard) = capture();
     let _ = SessionLayer::new(Key::generate());
     let _ = SessionLayer::new(key());
     assert!(
@@ -314,13 +320,7 @@ fn a_short_key_warns_once() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_clients_chunk_marker_is_logged_truncated() {
-    let captured = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(captured.clone())
-        .with_ansi(false)
-        .with_max_level(tracing_subscriber::filter::LevelFilter::TRACE)
-        .finish();
-    let guard = subscriber.set_default();
+    let (captured, guard) = capture();
     let marker = format!("chunks-{}", "9".repeat(3000));
     let svc = SessionLayer::new(key()).layer(service_fn(|req: Request<()>| async move {
         let session = req.extensions().get::<Session>().unwrap();

@@ -142,6 +142,12 @@ impl Floor {
         let json = serde_json::to_vec(map).expect("a map of strings is JSON");
         let mut out = String::with_capacity(json.len().div_ceil(3) * 4 + 28);
         URL_SAFE_NO_PAD.encode_string(&json, &mut out);
+        self.append_signature(&mut out);
+        out
+    }
+
+    /// Appends `.` and the HMAC-SHA1 of everything before it.
+    fn append_signature(&self, out: &mut String) {
         let sig = self
             .mac
             .clone()
@@ -149,8 +155,7 @@ impl Floor {
             .finalize()
             .into_bytes();
         out.push('.');
-        URL_SAFE_NO_PAD.encode_string(sig, &mut out);
-        out
+        URL_SAFE_NO_PAD.encode_string(sig, out);
     }
 
     /// The payload part of `token`, once its HMAC-SHA1 verifies.
@@ -193,14 +198,7 @@ impl Floor {
             out.push('.');
         }
         URL_SAFE_NO_PAD.encode_string(payload, &mut out);
-        let sig = self
-            .mac
-            .clone()
-            .chain_update(out.as_bytes())
-            .finalize()
-            .into_bytes();
-        out.push('.');
-        URL_SAFE_NO_PAD.encode_string(sig, &mut out);
+        self.append_signature(&mut out);
         out
     }
 
