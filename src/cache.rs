@@ -38,11 +38,6 @@ impl Entry {
             cost,
         }
     }
-
-    /// Whether the cached signature is still within `max_age` at `now`.
-    pub(crate) fn is_fresh(&self, now: u64, max_age: u64) -> bool {
-        self.timestamp <= now && now - self.timestamp <= max_age
-    }
 }
 
 /// What an allocation costs beyond its size (glibc: 8 bytes of header,
@@ -297,14 +292,5 @@ mod tests {
             );
         }
         assert_eq!(cache.len(), 3);
-    }
-
-    #[test]
-    fn freshness_uses_the_signed_timestamp() {
-        let e = entry(1);
-        assert!(e.is_fresh(100, 0));
-        assert!(e.is_fresh(110, 10));
-        assert!(!e.is_fresh(111, 10));
-        assert!(!e.is_fresh(99, 10), "a future timestamp is not fresh");
     }
 }

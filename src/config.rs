@@ -8,11 +8,14 @@ use http::HeaderValue;
 use time::OffsetDateTime;
 
 use crate::cache::DecodeCache;
-use crate::codec::{tagged, Codec, Deflate, Key};
+use crate::codec::raw::RawMap;
+use crate::codec::{tagged, Codec, Deflate, Format, Key};
 use crate::ConfigError;
 
 /// Flask's `PERMANENT_SESSION_LIFETIME`.
 pub(crate) const DEFAULT_MAX_AGE: Duration = Duration::from_secs(31 * 24 * 3600);
+/// Starlette's `max_age` and Django's `SESSION_COOKIE_AGE`: two weeks.
+pub(crate) const TWO_WEEKS: Duration = Duration::from_secs(14 * 24 * 3600);
 /// Werkzeug's `MAX_COOKIE_SIZE`, the lowest per-cookie limit seen in browsers.
 pub(crate) const DEFAULT_MAX_COOKIE_BYTES: usize = 4093;
 /// Leaves room under the 8 KiB `Cookie` line of nginx, Apache and Heroku.
@@ -138,30 +141,61 @@ pub(crate) struct Config {
     /// per configuration, not per response.
     suffix: String,
     delete_suffix: String,
+    /// `suffix` plus `; Max-Age=…` where the framework sends it.
+    persistent_suffix: String,
 }
 
 pub(crate) enum Expiry {
-    /// A browser-session cookie (no `Expires`).
+    /// A browser-session cookie (no `Expires`, no `Max-Age`).
     Session,
+    /// A persistent cookie that expires at this time: `Expires` (Flask,
+    /// Django) and `Max-Age` (Starlette, Django), as the framework sends.
     At(OffsetDateTime),
     Delete,
 }
 
+/// What a persistent cookie carries: (`Max-Age`, `Expires`).
+fn lifetime_attributes(format: Format) -> (bool, bool) {
+    match format {
+        Format::Flask => (false, true),
+        Format::Starlette => (true, false),
+        Format::Django => (true, true),
+    }
+}
+
 impl Config {
+    /// Flask's defaults.
     pub(crate) fn new(key: Key) -> Self {
-        let name = "session".to_owned();
+        Self::for_codec(Codec::new(key))
+    }
+
+    /// The defaults of `codec`'s framework: cookie name, lifetime and
+    /// refresh; the browser-facing ones (Secure, HttpOnly, SameSite=Lax)
+    /// are the same for all.
+    pub(crate) fn for_codec(codec: Codec) -> Self {
+        let format = codec.format();
+        let name = match format {
+            Format::Django => "sessionid",
+            Format::Flask | Format::Starlette => "session",
+        }
+        .to_owned();
         Self {
-            codec: Codec::new(key),
+            codec,
             chunk_names: chunk_names(&name),
             name,
-            max_age: DEFAULT_MAX_AGE,
+            max_age: match format {
+                Format::Flask => DEFAULT_MAX_AGE,
+                Format::Starlette | Format::Django => TWO_WEEKS,
+            },
             path: "/".to_owned(),
             domain: None,
             secure: true,
             http_only: true,
             same_site: Some(SameSite::Lax),
             partitioned: false,
-            refresh_each_request: true,
+            // Flask re-signs a permanent session on every request; neither
+            // Starlette nor Django (unless SESSION_SAVE_EVERY_REQUEST) does.
+            refresh_each_request: format == Format::Flask,
             save_on_server_error: false,
             max_cookie_bytes: DEFAULT_MAX_COOKIE_BYTES,
             max_total_bytes: DEFAULT_MAX_TOTAL_BYTES,
@@ -172,8 +206,38 @@ impl Config {
             cache: None,
             suffix: String::new(),
             delete_suffix: String::new(),
+            persistent_suffix: String::new(),
         }
         .rebuilt()
+    }
+
+    pub(crate) fn format(&self) -> Format {
+        self.codec.format()
+    }
+
+    /// Whether the cookie is persistent: Flask's `_permanent` flag;
+    /// under Starlette and Django always, unless the session says
+    /// `_permanent: false`.
+    pub(crate) fn is_permanent(&self, map: &RawMap) -> bool {
+        map.permanent_flag()
+            .unwrap_or(self.format() != Format::Flask)
+    }
+
+    /// Whether a session signed at `ts` is still good at `now`, by the
+    /// framework's rules (the decode cache's check).
+    pub(crate) fn is_fresh(&self, ts: u64, now: u64) -> bool {
+        self.codec
+            .check_age(ts, now, Some(self.max_age_secs()))
+            .is_ok()
+    }
+
+    /// The value a deletion cookie carries: what the framework sends.
+    pub(crate) fn deletion_value(&self) -> &'static str {
+        match self.format() {
+            Format::Flask => "",
+            Format::Starlette => "null",
+            Format::Django => "\"\"",
+        }
     }
 
     fn rebuilt(mut self) -> Self {
@@ -190,8 +254,13 @@ impl Config {
             full.strip_prefix('=').unwrap_or(&full).to_owned()
         };
         let (suffix, delete_suffix) = (render(Expiry::Session), render(Expiry::Delete));
+        let mut persistent_suffix = suffix.clone();
+        if lifetime_attributes(self.format()).0 {
+            persistent_suffix.push_str(&format!("; Max-Age={}", self.cookie_lifetime_secs()));
+        }
         self.suffix = suffix;
         self.delete_suffix = delete_suffix;
+        self.persistent_suffix = persistent_suffix;
     }
 
     /// Defaults with a throwaway key, to measure sessions built outside a layer.
@@ -303,7 +372,16 @@ impl Config {
         }
         match expiry {
             Expiry::Session => {}
-            Expiry::At(at) => cookie = cookie.expires(*at),
+            Expiry::At(at) => {
+                let (max_age, expires) = lifetime_attributes(self.format());
+                if max_age {
+                    let secs = i64::try_from(self.cookie_lifetime_secs()).unwrap_or(i64::MAX);
+                    cookie = cookie.max_age(time::Duration::seconds(secs));
+                }
+                if expires {
+                    cookie = cookie.expires(*at);
+                }
+            }
             Expiry::Delete => {
                 cookie = cookie
                     .expires(OffsetDateTime::UNIX_EPOCH)
@@ -332,9 +410,11 @@ impl Config {
             Expiry::Session => line.push_str(&self.suffix),
             Expiry::Delete => line.push_str(&self.delete_suffix),
             Expiry::At(at) => {
-                line.push_str(&self.suffix);
-                line.push_str("; Expires=");
-                push_http_date(&mut line, at.unix_timestamp())?;
+                line.push_str(&self.persistent_suffix);
+                if lifetime_attributes(self.format()).1 {
+                    line.push_str("; Expires=");
+                    push_http_date(&mut line, at.unix_timestamp())?;
+                }
             }
         }
         HeaderValue::try_from(line).ok()
@@ -347,7 +427,10 @@ impl Config {
             Expiry::Session => self.suffix.len(),
             Expiry::Delete => self.delete_suffix.len(),
             // "; Expires=" + an IMF-fixdate of 29 characters (years 1000-9999).
-            Expiry::At(_) => self.suffix.len() + 10 + 29,
+            Expiry::At(_) if lifetime_attributes(self.format()).1 => {
+                self.persistent_suffix.len() + 10 + 29
+            }
+            Expiry::At(_) => self.persistent_suffix.len(),
         }
     }
 
@@ -516,7 +599,16 @@ mod tests {
 
     #[test]
     fn prerendered_lines_equal_the_cookie_crates_rendering() {
-        let mut c = config();
+        for codec in [
+            Codec::new(Key::new("k").unwrap()),
+            Codec::starlette(Key::new("k").unwrap()),
+            Codec::django(Key::new("k").unwrap()),
+        ] {
+            prerendered_lines_for(Config::for_codec(codec));
+        }
+    }
+
+    fn prerendered_lines_for(mut c: Config) {
         c.set_domain("example.com").unwrap();
         c.path = "/app".into();
         c.same_site = Some(SameSite::Strict);

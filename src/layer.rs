@@ -7,13 +7,16 @@ use std::time::Duration;
 use cookie::SameSite;
 use tower_layer::Layer;
 
-use crate::codec::{Digest, Key, KeyDerivation};
+use crate::codec::{Codec, Digest, Key, KeyDerivation};
 use crate::config::{Compression, Config, OversizePolicy, MAX_CHUNKS_CAP};
 use crate::{ConfigError, SessionService};
 
-/// Keeps a Flask-compatible session in signed cookies.
+/// Keeps a session in signed cookies that a Flask (or Quart), Starlette
+/// (or FastAPI) or Django app with the same secret reads and writes too.
 ///
-/// Defaults are Flask's where they concern the format (cookie `session`,
+/// [`SessionLayer::new`] speaks Flask's format, [`SessionLayer::starlette`]
+/// and [`SessionLayer::django`] those frameworks'. Defaults are the
+/// framework's where they concern the format (for Flask: cookie `session`,
 /// salt `cookie-session`, 31-day lifetime, refresh each request) and secure
 /// ones where they concern the browser (`Secure`, `HttpOnly`,
 /// `SameSite=Lax`). The configuration is checked when the layer is applied:
@@ -39,7 +42,7 @@ pub struct SessionLayer {
 }
 
 impl SessionLayer {
-    /// A layer signing with `key`.
+    /// A layer signing with `key` in Flask's format (Quart's too).
     ///
     /// ```
     /// use tower_cookie_session::{Key, SessionLayer};
@@ -48,11 +51,65 @@ impl SessionLayer {
     /// # let _ = layer;
     /// ```
     pub fn new(key: Key) -> Self {
-        if key.len() < 32 {
-            warn_short_key_once(key.len());
+        Self::for_codec(Codec::new(key))
+    }
+
+    /// A layer that shares its session with a Starlette or FastAPI app's
+    /// `SessionMiddleware` signing with the same `secret_key`: the cookie
+    /// format of [`Codec::starlette`] and Starlette's defaults — cookie
+    /// `session`, `max_age` two weeks sent as `Max-Age` on every write, a
+    /// cookie written only when the session changed (no sliding refresh),
+    /// a deletion only when the request carried a valid session. Values
+    /// are plain JSON (no Flask tags; a [`flask`](crate::flask) wrapper is
+    /// an error). As for Flask, `Secure` stays on by default, where
+    /// Starlette's `https_only` is off: call `with_secure(false)` for
+    /// plain-HTTP development. Every `with_*` builder still applies.
+    ///
+    /// ```
+    /// use tower_cookie_session::{Key, SessionLayer};
+    ///
+    /// // The `secret_key` the FastAPI app passes to SessionMiddleware.
+    /// let layer = SessionLayer::starlette(Key::new("the FastAPI app's secret_key").unwrap());
+    /// # let _ = layer;
+    /// ```
+    pub fn starlette(key: Key) -> Self {
+        Self::for_codec(Codec::starlette(key))
+    }
+
+    /// A layer that shares its session with a Django app using the
+    /// `signed_cookies` session backend with the same `SECRET_KEY`: the
+    /// cookie format of [`Codec::django`] and Django's defaults — cookie
+    /// `sessionid`, `SESSION_COOKIE_AGE` two weeks sent as `Max-Age` and
+    /// `Expires`, a cookie written only when the session changed
+    /// (`SESSION_SAVE_EVERY_REQUEST` is
+    /// [`with_refresh_each_request(true)`](Self::with_refresh_each_request)),
+    /// a deletion only when the request carried the cookie.
+    /// `SECRET_KEY_FALLBACKS` are [`with_fallback_keys`](Self::with_fallback_keys).
+    /// Values are plain JSON (no Flask tags). As for Flask, `Secure` stays
+    /// on by default, where Django's `SESSION_COOKIE_SECURE` is off.
+    ///
+    /// Django's `auth` keeps its login in the session (`_auth_user_id`,
+    /// `_auth_user_backend`, `_auth_user_hash`): a Rust route can read who
+    /// is logged in from the cookie alone.
+    ///
+    /// ```
+    /// use tower_cookie_session::{Key, SessionLayer};
+    ///
+    /// let layer = SessionLayer::django(Key::new("django-insecure-the-settings-secret").unwrap())
+    ///     .with_fallback_keys([Key::new("the previous SECRET_KEY").unwrap()]);
+    /// # let _ = layer;
+    /// ```
+    pub fn django(key: Key) -> Self {
+        Self::for_codec(Codec::django(key))
+    }
+
+    fn for_codec(codec: Codec) -> Self {
+        let len = codec.key_len();
+        if len < 32 {
+            warn_short_key_once(len);
         }
         Self {
-            config: Arc::new(Config::new(key)),
+            config: Arc::new(Config::for_codec(codec)),
         }
     }
 

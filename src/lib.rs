@@ -127,7 +127,7 @@ pub mod fuzzing {
     /// The top-level members of a payload: `(key contents, value text)`
     /// ranges, or `None` if it is not an object Python would read.
     pub fn scan_object(text: &[u8]) -> Option<Vec<(Range<usize>, Range<usize>)>> {
-        crate::codec::scan::scan_object(text)
+        crate::codec::scan::scan_object(text, crate::codec::json::Style::FLASK)
             .ok()
             .map(|m| m.into_iter().map(|m| (m.key, m.value)).collect())
     }

@@ -1,4 +1,5 @@
-//! The response side: Flask's `save_session` table, plus chunk cleanup.
+//! The response side: the framework's save rules (Flask's `save_session`
+//! table, Starlette's and Django's middleware), plus chunk cleanup.
 
 use cookie::Cookie;
 use http::header::{SET_COOKIE, VARY};
@@ -6,6 +7,7 @@ use http::{HeaderMap, HeaderValue, Response};
 use time::OffsetDateTime;
 
 use crate::chunk::{self, ChunkSet};
+use crate::codec::Format;
 use crate::config::{unix_now, Config, Expiry};
 use crate::state::{RequestInfo, State};
 use crate::SessionTooLarge;
@@ -30,8 +32,8 @@ enum Saved {
 /// | session after the handler | response |
 /// |---|---|
 /// | accessed | `Vary: Cookie` |
-/// | empty and modified | deletion cookies (base and every carried chunk) |
-/// | modified, or permanent with refresh-each-request | new cookie(s); carried chunks it does not rewrite are expired |
+/// | empty and modified | deletion cookies (base and every carried chunk): Flask always; Django if the request carried the cookie; Starlette if it carried a valid session |
+/// | modified, or permanent with refresh-each-request | new cookie(s); carried chunks it does not rewrite are expired (Starlette and Django sessions are permanent unless `_permanent` is false) |
 /// | status 5xx and not `save_on_server_error` | no cookie |
 ///
 /// Two rules keep a response from undoing a write it already carries: an
@@ -103,17 +105,17 @@ fn save<B>(
     if res.status().is_server_error() && !config.save_on_server_error {
         return Ok(Saved::Nothing);
     }
-    let (empty, permanent) = session.save_state();
+    let (empty, permanent) = session.save_state(config);
     if empty {
-        if !modified {
+        if !modified || !deletes(config, session, request) {
             return Ok(Saved::Nothing);
         }
-        let mut cookies = vec![(config.name.as_str(), "")];
+        let mut cookies = vec![(config.name.as_str(), config.deletion_value())];
         cookies.extend(
             request
                 .carried
                 .iter()
-                .map(|i| (config.chunk_names[i - 1].as_str(), "")),
+                .map(|i| (config.chunk_names[i - 1].as_str(), config.deletion_value())),
         );
         write(config, res.headers_mut(), &cookies, &Expiry::Delete);
         session.evict_request_token();
@@ -197,6 +199,18 @@ fn save<B>(
     }
     add_vary_cookie(res.headers_mut());
     Ok(Saved::Everything)
+}
+
+/// Whether a session modified to empty is deleted: Flask always sends the
+/// deletion; Django only if the request carried the cookie; Starlette only
+/// if it carried a session that verified.
+fn deletes(config: &Config, session: &State, request: RequestInfo) -> bool {
+    let carried = request.had_session_cookie || request.carried.iter().next().is_some();
+    match config.format() {
+        Format::Flask => true,
+        Format::Django => carried,
+        Format::Starlette => carried && session.request_verified(),
+    }
 }
 
 /// Our cookie names that the inner service already set, at our path and

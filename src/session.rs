@@ -139,8 +139,9 @@ impl Session {
         };
         let error = || Error::deserialize(key, std::any::type_name::<T>());
         // Only an object whose key starts with a space can be a Flask tag:
-        // without `" ` anywhere, the text is already the natural value.
-        if !json.as_bytes().windows(2).any(|w| w == b"\" ") {
+        // without `" ` anywhere, or in a format without tags, the text is
+        // already the natural value.
+        if !self.state.format().tagged() || !json.as_bytes().windows(2).any(|w| w == b"\" ") {
             return serde_json::from_str(json).map(Some).map_err(|_| error());
         }
         let wire: Value = serde_json::from_str(json).map_err(|_| error())?;
@@ -166,7 +167,11 @@ impl Session {
     /// ```
     #[must_use]
     pub fn get_value(&self, key: &str) -> Option<Value> {
-        natural(key, self.shared().get_json(key)?)
+        natural(
+            key,
+            self.shared().get_json(key)?,
+            self.state.format().tagged(),
+        )
     }
 
     /// The map, shared: read without holding the lock.
@@ -179,16 +184,21 @@ impl Session {
     /// Stores `value` under `key` and marks the session modified (even if the
     /// value is unchanged, as Flask does).
     ///
-    /// An object whose only key looks like a Flask tag (`" t"`, `" b"`…) is
-    /// escaped so that Flask reads it back as the same object. Use the
-    /// [`flask`](crate::flask) wrappers to store tuples, bytes and the like.
+    /// Under the Flask format, an object whose only key looks like a Flask
+    /// tag (`" t"`, `" b"`…) is escaped so that Flask reads it back as the
+    /// same object; use the [`flask`](crate::flask) wrappers to store
+    /// tuples, bytes and the like. Under the Starlette and Django formats
+    /// values are plain JSON, as those frameworks store them.
     ///
     /// # Errors
     ///
     /// If `value` cannot be represented as JSON (a map with non-string keys,
     /// or a serializer error), or nests arrays and objects more than 124
-    /// levels deep (the cookie could not be parsed back). The session is
-    /// unchanged then.
+    /// levels deep (the cookie could not be parsed back). Under the
+    /// Starlette and Django formats, a [`flask`](crate::flask) wrapper is an
+    /// error too: those frameworks have no tuple, bytes or datetime type in
+    /// their sessions, and a silent conversion would surprise the Python
+    /// side (store the plain value instead). The session is unchanged then.
     ///
     /// ```
     /// use tower_cookie_session::Session;
@@ -198,12 +208,18 @@ impl Session {
     /// assert!(session.is_modified());
     /// ```
     pub fn insert<T: Serialize>(&self, key: &str, value: T) -> Result<(), Error> {
-        let value = tagging::to_tagged_value(&value).map_err(Error::serialize)?;
+        let format = self.state.format();
+        let value = if format.tagged() {
+            tagging::to_tagged_value(&value)
+        } else {
+            tagging::to_plain_value(&value)
+        }
+        .map_err(Error::serialize)?;
         if depth_exceeds(&value, MAX_VALUE_DEPTH) {
             return Err(Error::too_deep(key, MAX_VALUE_DEPTH));
         }
         let mut text = Vec::with_capacity(32);
-        json::write_value(&value, &mut text);
+        json::write_value_in(&value, format.style(), &mut text);
         // The writer emits ASCII only.
         let text = String::from_utf8(text)
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
@@ -232,7 +248,7 @@ impl Session {
         let removed = self.write(|map| map.remove(key));
         let json = removed?;
         self.mark_modified();
-        natural(key, &json)
+        natural(key, &json, self.state.format().tagged())
     }
 
     /// Removes everything. Always marks the session modified, so the
@@ -289,7 +305,9 @@ impl Session {
         self.read(RawMap::is_empty)
     }
 
-    /// The keys, in the order Flask writes them.
+    /// The keys, in the order the framework writes them: sorted for Flask
+    /// (a `Session` outside a layer too); for Starlette and Django, the
+    /// order they arrived in with new keys last, as a Python dict keeps them.
     ///
     /// ```
     /// use tower_cookie_session::Session;
@@ -301,16 +319,26 @@ impl Session {
     /// ```
     #[must_use]
     pub fn keys(&self) -> Vec<String> {
+        let sorted = self.state.format().style().sort_keys;
         self.read(|map| {
             let mut keys: Vec<String> = map.keys().map(str::to_owned).collect();
-            keys.sort_unstable();
+            if sorted {
+                keys.sort_unstable();
+            }
             keys
         })
     }
 
     /// Flask's `session.permanent = value`: a permanent session's cookie gets
     /// an `Expires` of now + max age, and (with refresh-each-request, the
-    /// default) is re-issued on every response, a sliding expiry.
+    /// default) is re-issued on every response, a sliding expiry. It is
+    /// stored as Flask does, under the key `_permanent`.
+    ///
+    /// Under the Starlette and Django formats every session is permanent
+    /// (its cookie carries `Max-Age`, as those frameworks write it) unless
+    /// this sets `false`, which makes the cookie a browser-session cookie;
+    /// the `_permanent` key then travels with the session, and Python
+    /// carries it along untouched.
     ///
     /// ```
     /// use tower_cookie_session::Session;
@@ -326,7 +354,9 @@ impl Session {
         self.mark_modified();
     }
 
-    /// Flask's `session.permanent`.
+    /// Flask's `session.permanent`; under the Starlette and Django formats,
+    /// `true` unless [`set_permanent(false)`](Self::set_permanent) was
+    /// stored.
     ///
     /// ```
     /// use tower_cookie_session::Session;
@@ -335,7 +365,10 @@ impl Session {
     /// ```
     #[must_use]
     pub fn is_permanent(&self) -> bool {
-        self.read(RawMap::is_permanent)
+        match &self.state.config {
+            Some(config) => self.read(|map| config.is_permanent(map)),
+            None => self.read(RawMap::is_permanent),
+        }
     }
 
     /// Whether the session was changed during this request.
@@ -399,7 +432,7 @@ impl Session {
                 &detached
             }
         };
-        let expiry = if self.state.save_state().1 {
+        let expiry = if self.state.save_state(config).1 {
             crate::config::Expiry::At(time::OffsetDateTime::UNIX_EPOCH)
         } else {
             crate::config::Expiry::Session
@@ -421,7 +454,7 @@ impl Session {
 /// `serde_json::Value` cannot hold (NaN, ±Infinity, integers beyond 64
 /// bits, lone surrogates, nesting past 128): it stays in the session as
 /// written, readable with [`Session::get`] into a type that can hold it.
-fn natural(key: &str, json: &str) -> Option<Value> {
+fn natural(key: &str, json: &str, tagged: bool) -> Option<Value> {
     let wire = if json::has_out_of_range_integer(json.as_bytes()) {
         None
     } else {
@@ -433,7 +466,11 @@ fn natural(key: &str, json: &str) -> Option<Value> {
             "session value has no serde_json::Value form; kept as written"
         );
     }
-    wire.map(|w| tagged::untag(&w))
+    if tagged {
+        wire.map(|w| tagged::untag(&w))
+    } else {
+        wire
+    }
 }
 
 /// serde_json refuses to parse JSON nested deeper than 128 levels (which

@@ -16,7 +16,7 @@ use http::HeaderMap;
 
 use crate::cache::Entry;
 use crate::codec::raw::RawMap;
-use crate::codec::Codec;
+use crate::codec::{Codec, Format};
 use crate::config::{unix_now, Config};
 use crate::request::{CookieHeaders, RequestCookies};
 use crate::{DecodeError, DecodeErrorKind};
@@ -31,6 +31,8 @@ pub(crate) struct State {
 pub(crate) struct Data {
     cookies: Cookies,
     loaded: bool,
+    /// The request's cookie verified (Starlette deletes only such a session).
+    verified: bool,
     /// The session, shared with the decode cache until a write copies its
     /// index (never its values).
     pub(crate) map: Arc<RawMap>,
@@ -66,6 +68,7 @@ impl State {
             data: Mutex::new(Data {
                 cookies: Cookies::Unparsed(headers),
                 loaded: false,
+                verified: false,
                 map: empty_map(),
             }),
             accessed: AtomicBool::new(false),
@@ -102,6 +105,7 @@ impl State {
             if let Some(config) = &self.config {
                 if let Some(map) = data.cookies(config).and_then(|c| load(config, c)) {
                     data.map = map;
+                    data.verified = true;
                 }
             }
         }
@@ -115,8 +119,29 @@ impl State {
 
     /// A clear: the map is empty, whatever the cookie held.
     pub(crate) fn reset(&self, data: &mut Data) {
+        if self
+            .config
+            .as_ref()
+            .is_some_and(|c| c.format() == Format::Starlette)
+        {
+            // Whether the response deletes the cookie depends on whether
+            // it was valid: find out before forgetting it.
+            self.map(data);
+        }
         data.loaded = true;
         data.map = empty_map();
+    }
+
+    /// Whether the request carried a session that verified.
+    pub(crate) fn request_verified(&self) -> bool {
+        let mut data = self.lock();
+        self.map(&mut data);
+        data.verified
+    }
+
+    /// The format of the session's values (Flask's outside a layer).
+    pub(crate) fn format(&self) -> Format {
+        self.config.as_ref().map_or(Format::Flask, |c| c.format())
     }
 
     /// Whether the session might be permanent (and so need Flask's refresh
@@ -126,20 +151,24 @@ impl State {
     /// "yes" (and every compressed payload) is verified by the load that
     /// follows. Nothing is decoded, inflated or allocated for the payload.
     pub(crate) fn may_be_permanent(&self) -> bool {
-        let mut data = self.lock();
-        if data.loaded {
-            return data.map.is_permanent();
-        }
         let Some(config) = &self.config else {
             return false;
         };
+        let mut data = self.lock();
+        if data.loaded {
+            return config.is_permanent(&data.map);
+        }
         let Some(token) = data.cookies(config).and_then(|c| c.token(config)) else {
             return false;
         };
         if let Some(entry) = config.cache.as_ref().and_then(|c| c.get(&token)) {
-            return entry.permanent && entry.is_fresh(unix_now(), config.max_age_secs());
+            return entry.permanent && config.is_fresh(entry.timestamp, unix_now());
         }
-        Codec::may_be_permanent_unverified(&token)
+        match config.format() {
+            Format::Flask => Codec::may_be_permanent_unverified(&token),
+            // Permanent unless `_permanent` says otherwise: the load decides.
+            Format::Starlette | Format::Django => true,
+        }
     }
 
     /// What the request carried, parsing the headers only if they may hold
@@ -180,10 +209,10 @@ impl State {
 
 impl State {
     /// Empty and permanent, without marking the session accessed.
-    pub(crate) fn save_state(&self) -> (bool, bool) {
+    pub(crate) fn save_state(&self, config: &Config) -> (bool, bool) {
         let mut data = self.lock();
         let map = self.map(&mut data);
-        (map.is_empty(), map.is_permanent())
+        (map.is_empty(), config.is_permanent(map))
     }
 
     /// The token for `now`, and the cache entry it would be.
@@ -192,7 +221,7 @@ impl State {
         let map = self.map(&mut data);
         let policy = |json_len| config.compression.deflate(json_len);
         let (token, _) = config.codec.encode_raw(map, now, policy);
-        let entry = Entry::new(Arc::clone(map), now, map.is_permanent(), token.len());
+        let entry = Entry::new(Arc::clone(map), now, config.is_permanent(map), token.len());
         (token, entry)
     }
 }
@@ -216,7 +245,7 @@ fn load(config: &Config, cookies: &RequestCookies) -> Option<Arc<RawMap>> {
     let (now, max_age) = (unix_now(), config.max_age_secs());
     if let Some(cache) = &config.cache {
         if let Some(entry) = cache.get(&token) {
-            if entry.is_fresh(now, max_age) {
+            if config.is_fresh(entry.timestamp, now) {
                 return Some(Arc::clone(&entry.map));
             }
             cache.remove(&token);
@@ -231,7 +260,7 @@ fn load(config: &Config, cookies: &RequestCookies) -> Option<Arc<RawMap>> {
         Ok((map, ts)) => {
             let map = Arc::new(map);
             if let Some(cache) = &config.cache {
-                let permanent = map.is_permanent();
+                let permanent = config.is_permanent(&map);
                 cache.insert(
                     &token,
                     Entry::new(Arc::clone(&map), ts, permanent, token.len()),

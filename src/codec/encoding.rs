@@ -1,7 +1,52 @@
-//! URL-safe base64 without padding, and itsdangerous' timestamp bytes.
+//! URL-safe base64 without padding, standard base64 with it (Starlette's
+//! payload), itsdangerous' timestamp bytes and Django's base62 timestamps.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
+
+/// Appends the padded standard base64 of `bytes` (Python's `b64encode`).
+pub(crate) fn std_b64_append(bytes: &[u8], out: &mut String) {
+    STANDARD.encode_string(bytes, out);
+}
+
+/// Strict decode of padded standard base64.
+pub(crate) fn std_b64_decode(text: &str) -> Option<Vec<u8>> {
+    STANDARD.decode(text).ok()
+}
+
+const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/// Django's `b62_encode`.
+pub(crate) fn base62_append(mut n: u64, out: &mut String) {
+    let mut digits = [0u8; 11];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = BASE62[(n % 62) as usize];
+        n /= 62;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend(digits[i..].iter().map(|d| char::from(*d)));
+}
+
+/// Django's `b62_decode` for what Django writes: digits only (no sign),
+/// `None` beyond `u64` or on any other character.
+pub(crate) fn base62_decode(text: &str) -> Option<u64> {
+    if text.is_empty() {
+        return None;
+    }
+    text.bytes().try_fold(0u64, |n, c| {
+        let digit = match c {
+            b'0'..=b'9' => c - b'0',
+            b'A'..=b'Z' => c - b'A' + 10,
+            b'a'..=b'z' => c - b'a' + 36,
+            _ => return None,
+        };
+        n.checked_mul(62)?.checked_add(u64::from(digit))
+    })
+}
 
 /// Appends the unpadded URL-safe base64 of `bytes` to `out`.
 pub(crate) fn b64_append(bytes: &[u8], out: &mut String) {
@@ -129,6 +174,33 @@ mod tests {
                 "{raw:?}"
             );
         }
+    }
+
+    #[test]
+    fn base62_is_djangos() {
+        // Django's `signing.b62_encode`.
+        for (n, text) in [(0, "0"), (61, "z"), (62, "10"), (1_700_000_000, "1r31eq")] {
+            let mut out = String::new();
+            base62_append(n, &mut out);
+            assert_eq!(out, text);
+            assert_eq!(base62_decode(text), Some(n));
+        }
+        let mut out = String::new();
+        base62_append(u64::MAX, &mut out);
+        assert_eq!(base62_decode(&out), Some(u64::MAX));
+        for bad in ["", "-1", "1.5", "zzzzzzzzzzzz", "a b"] {
+            assert_eq!(base62_decode(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn standard_base64_is_padded_and_strict() {
+        let mut out = String::new();
+        std_b64_append(b"\xfb\xff", &mut out);
+        assert_eq!(out, "+/8=");
+        assert_eq!(std_b64_decode("+/8=").as_deref(), Some(&b"\xfb\xff"[..]));
+        assert!(std_b64_decode("+/8").is_none(), "padding required");
+        assert!(std_b64_decode("-_8=").is_none(), "no URL-safe alphabet");
     }
 
     #[test]

@@ -1,4 +1,6 @@
-//! Flask's JSON text: `json.dumps(v, separators=(",", ":"), sort_keys=True, ensure_ascii=True)`.
+//! Python's JSON text as the frameworks write it: Flask's
+//! `json.dumps(v, separators=(",", ":"), sort_keys=True, ensure_ascii=True)`,
+//! and Starlette's and Django's variants of it ([`Style`]).
 //!
 //! serde_json writes raw UTF-8, leaves DEL unescaped and prints floats as
 //! `1e16`; Flask escapes every non-printable-ASCII character as lowercase
@@ -8,33 +10,90 @@
 
 use serde_json::{Map, Number, Value};
 
-/// Appends the Flask JSON text of `map` to `out`.
-pub(crate) fn write_map(map: &Map<String, Value>, out: &mut Vec<u8>) {
+/// How a framework's `json.dumps` lays out its text. Every one writes
+/// `ensure_ascii` strings and Python's float `repr`; they differ in key
+/// order and separators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Style {
+    /// `sort_keys=True` (Flask), else the map's own order (a Python dict
+    /// keeps insertion order).
+    pub(crate) sort_keys: bool,
+    /// `", "` and `": "` (`json.dumps`' defaults, Starlette), else `","`
+    /// and `":"`.
+    pub(crate) spaced: bool,
+}
+
+impl Style {
+    /// `separators=(",", ":"), sort_keys=True`.
+    pub(crate) const FLASK: Self = Self {
+        sort_keys: true,
+        spaced: false,
+    };
+    /// `json.dumps(session)`.
+    pub(crate) const STARLETTE: Self = Self {
+        sort_keys: false,
+        spaced: true,
+    };
+    /// `separators=(",", ":")`.
+    pub(crate) const DJANGO: Self = Self {
+        sort_keys: false,
+        spaced: false,
+    };
+
+    pub(crate) fn comma(self) -> &'static [u8] {
+        if self.spaced {
+            b", "
+        } else {
+            b","
+        }
+    }
+
+    pub(crate) fn colon(self) -> &'static [u8] {
+        if self.spaced {
+            b": "
+        } else {
+            b":"
+        }
+    }
+}
+
+/// Appends the JSON text of `map`, laid out as `style` says.
+pub(crate) fn write_map_in(map: &Map<String, Value>, style: Style, out: &mut Vec<u8>) {
     out.push(b'{');
     // serde_json's Map is a BTreeMap (code point order, as Python sorts str)
     // unless some crate in the build enables `preserve_order`.
-    if map.keys().zip(map.keys().skip(1)).all(|(a, b)| a < b) {
-        write_entries(map.iter(), out);
+    if !style.sort_keys || map.keys().zip(map.keys().skip(1)).all(|(a, b)| a < b) {
+        write_entries(map.iter(), style, out);
     } else {
         let mut entries: Vec<_> = map.iter().collect();
         entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        write_entries(entries.into_iter(), out);
+        write_entries(entries.into_iter(), style, out);
     }
     out.push(b'}');
 }
 
-fn write_entries<'a>(entries: impl Iterator<Item = (&'a String, &'a Value)>, out: &mut Vec<u8>) {
+fn write_entries<'a>(
+    entries: impl Iterator<Item = (&'a String, &'a Value)>,
+    style: Style,
+    out: &mut Vec<u8>,
+) {
     for (i, (key, value)) in entries.enumerate() {
         if i > 0 {
-            out.push(b',');
+            out.extend_from_slice(style.comma());
         }
         write_str(key, out);
-        out.push(b':');
-        write_value(value, out);
+        out.extend_from_slice(style.colon());
+        write_value_in(value, style, out);
     }
 }
 
+/// Appends the Flask JSON text of `value`.
 pub(crate) fn write_value(value: &Value, out: &mut Vec<u8>) {
+    write_value_in(value, Style::FLASK, out);
+}
+
+/// Appends the JSON text of `value`, laid out as `style` says.
+pub(crate) fn write_value_in(value: &Value, style: Style, out: &mut Vec<u8>) {
     match value {
         Value::Null => out.extend_from_slice(b"null"),
         Value::Bool(true) => out.extend_from_slice(b"true"),
@@ -45,13 +104,13 @@ pub(crate) fn write_value(value: &Value, out: &mut Vec<u8>) {
             out.push(b'[');
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push(b',');
+                    out.extend_from_slice(style.comma());
                 }
-                write_value(item, out);
+                write_value_in(item, style, out);
             }
             out.push(b']');
         }
-        Value::Object(map) => write_map(map, out),
+        Value::Object(map) => write_map_in(map, style, out),
     }
 }
 

@@ -36,6 +36,8 @@
 mod compress;
 pub(crate) use self::compress::Deflate;
 mod encoding;
+mod format;
+pub(crate) use self::format::Format;
 pub(crate) mod json;
 mod key;
 pub(crate) mod raw;
@@ -60,6 +62,24 @@ pub use crate::error::{DecodeError, DecodeErrorKind};
 /// ```
 pub const FLASK_SALT: &str = "cookie-session";
 
+/// The salt Starlette's `SessionMiddleware` signs with: itsdangerous'
+/// default for a `TimestampSigner`.
+///
+/// ```
+/// assert_eq!(tower_cookie_session::codec::STARLETTE_SALT, "itsdangerous.Signer");
+/// ```
+pub const STARLETTE_SALT: &str = "itsdangerous.Signer";
+
+/// The salt of Django's `signed_cookies` session backend.
+///
+/// ```
+/// assert_eq!(
+///     tower_cookie_session::codec::DJANGO_SALT,
+///     "django.contrib.sessions.backends.signed_cookies"
+/// );
+/// ```
+pub const DJANGO_SALT: &str = "django.contrib.sessions.backends.signed_cookies";
+
 /// Signs, verifies, compresses and (de)serializes session cookie values.
 ///
 /// See the [module docs](self) for the format and more examples.
@@ -80,6 +100,7 @@ pub struct Codec {
     salt: String,
     derivation: KeyDerivation,
     digest: Digest,
+    format: Format,
     /// Derived from the fields above; `signers[0]` signs, all verify.
     signers: Vec<Signer>,
 }
@@ -95,19 +116,102 @@ impl Codec {
     /// # let _ = codec;
     /// ```
     pub fn new(key: Key) -> Self {
+        Self::build(
+            key,
+            Format::Flask,
+            FLASK_SALT,
+            KeyDerivation::Hmac,
+            Digest::Sha1,
+        )
+    }
+
+    /// A codec for Starlette's (and so FastAPI's) `SessionMiddleware`:
+    /// `json.dumps` of the session in insertion order, standard base64
+    /// with padding, never compressed, signed by an itsdangerous
+    /// `TimestampSigner` with its defaults (salt [`STARLETTE_SALT`],
+    /// `django-concat` derivation, SHA-1). Values are plain JSON: no Flask
+    /// tags. Starlette has one key; fallback keys still verify here, for a
+    /// rotation on the Rust side.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use tower_cookie_session::codec::{Codec, Key};
+    ///
+    /// let codec = Codec::starlette(Key::new("starlette-secret").unwrap());
+    /// let session = json!({"user": "ada", "n": [1, 2]});
+    /// let cookie = codec.encode(session.as_object().unwrap(), 1_700_000_000);
+    /// // base64 of `{"n": [1, 2], "user": "ada"}`: `json.dumps`' spacing.
+    /// assert!(cookie.starts_with("eyJuIjogWzEsIDJdLCAidXNlciI6ICJhZGEifQ==."));
+    /// assert_eq!(codec.decode(&cookie, 1_700_000_000, None).unwrap(), *session.as_object().unwrap());
+    /// ```
+    pub fn starlette(key: Key) -> Self {
+        Self::build(
+            key,
+            Format::Starlette,
+            STARLETTE_SALT,
+            KeyDerivation::DjangoConcat,
+            Digest::Sha1,
+        )
+    }
+
+    /// A codec for Django's `signed_cookies` session backend (the
+    /// `JSONSerializer`): compact JSON in insertion order, zlib when that
+    /// saves at least two bytes (a `.` before the payload, inside the
+    /// signature), a base62 timestamp, `:` separators, HMAC-SHA256 with the
+    /// key `SHA256(salt + "signer" + SECRET_KEY)` (salt [`DJANGO_SALT`]).
+    /// [`with_fallback_keys`](Self::with_fallback_keys) takes
+    /// `SECRET_KEY_FALLBACKS`. Values are plain JSON: no Flask tags. Django
+    /// does not reject timestamps in the future, and neither does this codec.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use tower_cookie_session::codec::{Codec, Key};
+    ///
+    /// let codec = Codec::django(Key::new("django-insecure-secret").unwrap());
+    /// let session = json!({"_auth_user_id": "1"});
+    /// let cookie = codec.encode(session.as_object().unwrap(), 1_700_000_000);
+    /// assert_eq!(cookie.split(':').nth(1), Some("1r31eq"), "base62 timestamp");
+    /// assert_eq!(codec.decode(&cookie, 1_700_000_000, None).unwrap(), *session.as_object().unwrap());
+    /// ```
+    pub fn django(key: Key) -> Self {
+        Self::build(
+            key,
+            Format::Django,
+            DJANGO_SALT,
+            KeyDerivation::DjangoConcat,
+            Digest::Sha256,
+        )
+    }
+
+    fn build(
+        key: Key,
+        format: Format,
+        salt: &str,
+        derivation: KeyDerivation,
+        digest: Digest,
+    ) -> Self {
         let mut codec = Self {
             key,
             fallbacks: Vec::new(),
-            salt: FLASK_SALT.to_owned(),
-            derivation: KeyDerivation::Hmac,
-            digest: Digest::Sha1,
+            salt: salt.to_owned(),
+            derivation,
+            digest,
+            format,
             signers: Vec::new(),
         };
         codec.derive();
         codec
     }
 
-    /// Keys that are still accepted but never sign: Flask's
+    pub(crate) fn format(&self) -> Format {
+        self.format
+    }
+
+    pub(crate) fn key_len(&self) -> usize {
+        self.key.len()
+    }
+
+    /// Keys that are still accepted but never sign: Flask's and Django's
     /// `SECRET_KEY_FALLBACKS`, for rotating the secret without logging users out.
     ///
     /// ```
@@ -126,7 +230,8 @@ impl Codec {
         self
     }
 
-    /// The salt mixed into the key (default `cookie-session`).
+    /// The salt mixed into the key (default: the framework's, e.g.
+    /// `cookie-session` for Flask).
     ///
     /// ```
     /// use tower_cookie_session::codec::{Codec, Key};
@@ -178,11 +283,14 @@ impl Codec {
             .collect();
     }
 
-    /// The cookie value for `session` (tagged-JSON form) signed at `timestamp`
-    /// (seconds since the Unix epoch).
+    /// The cookie value for `session` signed at `timestamp` (seconds since
+    /// the Unix epoch): for Flask, `session` is in tagged-JSON form; for
+    /// Starlette and Django, plain JSON written in the map's order.
     ///
-    /// The bytes are Flask's: compact sorted JSON with `ensure_ascii`, zlib
-    /// level 6 when that saves at least two bytes, then the signed timestamp.
+    /// The bytes are the framework's: for Flask, compact sorted JSON with
+    /// `ensure_ascii`, zlib level 6 when that saves at least two bytes, then
+    /// the signed timestamp (see [`Codec::starlette`] and [`Codec::django`]
+    /// for theirs).
     ///
     /// ```
     /// use serde_json::json;
@@ -207,8 +315,8 @@ impl Codec {
         deflate: impl FnOnce(usize) -> Deflate,
     ) -> (String, usize) {
         let mut raw = Vec::with_capacity(128);
-        json::write_map(session, &mut raw);
-        let compressed = compress::compress_if_smaller(&raw, deflate(raw.len()));
+        json::write_map_in(session, self.format.style(), &mut raw);
+        let compressed = self.compress(&raw, deflate);
         (
             self.sign_raw(&raw, compressed.as_deref(), timestamp),
             raw.len(),
@@ -224,12 +332,20 @@ impl Codec {
         deflate: impl FnOnce(usize) -> Deflate,
     ) -> (String, usize) {
         let mut text = Vec::with_capacity(128);
-        session.write_flask(&mut text);
-        let compressed = compress::compress_if_smaller(&text, deflate(text.len()));
+        session.write(self.format, &mut text);
+        let compressed = self.compress(&text, deflate);
         (
             self.sign_raw(&text, compressed.as_deref(), timestamp),
             text.len(),
         )
+    }
+
+    fn compress(&self, json: &[u8], deflate: impl FnOnce(usize) -> Deflate) -> Option<Vec<u8>> {
+        if self.format.compresses() {
+            compress::compress_if_smaller(json, deflate(json.len()))
+        } else {
+            None
+        }
     }
 
     /// Verifies `value` and indexes its payload without parsing its values.
@@ -240,38 +356,47 @@ impl Codec {
         max_age: Option<u64>,
     ) -> Result<(raw::RawMap, u64), DecodeError> {
         let (payload, timestamp) = self.verify(value, now, max_age)?;
-        Ok((raw::RawMap::parse_flask(payload)?, timestamp))
+        Ok((raw::RawMap::parse(payload, self.format)?, timestamp))
     }
 
     #[cfg(test)]
     pub(crate) fn sign_payload(&self, raw: &[u8], timestamp: u64) -> String {
-        let compressed = compress::compress_if_smaller(raw, Deflate::Flask);
+        let compressed = self.compress(raw, |_| Deflate::Flask);
         self.sign_raw(raw, compressed.as_deref(), timestamp)
     }
 
     fn sign_raw(&self, raw: &[u8], compressed: Option<&[u8]>, timestamp: u64) -> String {
         let payload = compressed.unwrap_or(raw);
+        let separator = self.format.separator();
         let sig_len = self.signers[0].output_len().div_ceil(3) * 4;
-        let mut out = String::with_capacity(payload.len().div_ceil(3) * 4 + 12 + sig_len);
+        let mut out = String::with_capacity(payload.len().div_ceil(3) * 4 + 16 + sig_len);
         if compressed.is_some() {
             out.push('.');
         }
-        encoding::b64_append(payload, &mut out);
-        out.push('.');
-        encoding::timestamp_append(timestamp, &mut out);
+        match self.format {
+            Format::Starlette => encoding::std_b64_append(payload, &mut out),
+            Format::Flask | Format::Django => encoding::b64_append(payload, &mut out),
+        }
+        out.push(separator);
+        match self.format {
+            Format::Django => encoding::base62_append(timestamp, &mut out),
+            Format::Flask | Format::Starlette => encoding::timestamp_append(timestamp, &mut out),
+        }
         let mut sig = Vec::with_capacity(32);
         self.signers[0].sign(out.as_bytes(), &mut sig);
-        out.push('.');
+        out.push(separator);
         encoding::b64_append(&sig, &mut out);
         out
     }
 
-    /// Verifies `value` and returns its session in tagged-JSON form.
+    /// Verifies `value` and returns its session: for Flask in tagged-JSON
+    /// form, for Starlette and Django as the plain JSON it is.
     ///
     /// `now` is the current time in seconds since the Unix epoch. With
     /// `max_age`, a value older than that many seconds is rejected (an age of
-    /// exactly `max_age` is accepted, as in itsdangerous). A timestamp in the
-    /// future is always rejected.
+    /// exactly `max_age` is accepted, as in itsdangerous and Django). A
+    /// timestamp in the future is always rejected, except by the Django
+    /// codec (Django accepts one).
     ///
     /// # Errors
     ///
@@ -294,7 +419,10 @@ impl Codec {
         max_age: Option<u64>,
     ) -> Result<Map<String, Value>, DecodeError> {
         let (raw, _) = self.verify(value, now, max_age)?;
-        parse_payload(&raw)
+        match self.format {
+            Format::Django => parse_payload(latin1_as_utf8(raw).as_bytes()),
+            Format::Flask | Format::Starlette => parse_payload(&raw),
+        }
     }
 
     /// Whether the payload of `value` may hold a top-level `"_permanent"`
@@ -325,10 +453,11 @@ impl Codec {
         now: u64,
         max_age: Option<u64>,
     ) -> Result<(Vec<u8>, u64), DecodeError> {
-        use DecodeErrorKind::{BadPayload, BadSignature, Expired, Malformed};
+        use DecodeErrorKind::{BadPayload, BadSignature, Malformed};
+        let separator = self.format.separator();
         // Split from the right: a compressed payload itself starts with '.'.
         let (signed, sig_text) = value
-            .rsplit_once('.')
+            .rsplit_once(separator)
             .ok_or(DecodeError::new(Malformed, "no signature separator"))?;
         let mut sig = [0u8; 64];
         let sig_len = encoding::b64_decode_into(sig_text, &mut sig)
@@ -344,22 +473,23 @@ impl Codec {
             ));
         }
         let (payload, ts_text) = signed
-            .rsplit_once('.')
+            .rsplit_once(separator)
             .ok_or(DecodeError::new(Malformed, "timestamp missing"))?;
-        let ts = encoding::timestamp_decode(ts_text)
-            .ok_or(DecodeError::new(Malformed, "malformed timestamp"))?;
-        if ts > now {
-            return Err(DecodeError::new(Expired, "timestamp is in the future"));
+        let ts = match self.format {
+            Format::Django => encoding::base62_decode(ts_text),
+            Format::Flask | Format::Starlette => encoding::timestamp_decode(ts_text),
         }
-        if max_age.is_some_and(|max| now - ts > max) {
-            return Err(DecodeError::new(Expired, "older than max_age"));
-        }
+        .ok_or(DecodeError::new(Malformed, "malformed timestamp"))?;
+        self.check_age(ts, now, max_age)?;
         let (compressed, payload) = match payload.strip_prefix('.') {
-            Some(rest) => (true, rest),
-            None => (false, payload),
+            Some(rest) if self.format.compresses() => (true, rest),
+            _ => (false, payload),
         };
-        let bytes = encoding::b64_decode(payload)
-            .ok_or(DecodeError::new(BadPayload, "payload is not base64url"))?;
+        let bytes = match self.format {
+            Format::Starlette => encoding::std_b64_decode(payload),
+            Format::Flask | Format::Django => encoding::b64_decode(payload),
+        }
+        .ok_or(DecodeError::new(BadPayload, "payload is not base64"))?;
         let raw = if compressed {
             compress::decompress(&bytes).ok_or(DecodeError::new(
                 BadPayload,
@@ -369,6 +499,41 @@ impl Codec {
             bytes
         };
         Ok((raw, ts))
+    }
+}
+
+impl Codec {
+    /// Whether a value signed at `ts` is still good at `now`: the
+    /// framework's age rules (see [`Codec::decode`]).
+    pub(crate) fn check_age(
+        &self,
+        ts: u64,
+        now: u64,
+        max_age: Option<u64>,
+    ) -> Result<(), DecodeError> {
+        use DecodeErrorKind::Expired;
+        if ts > now {
+            return if self.format.rejects_future() {
+                Err(DecodeError::new(Expired, "timestamp is in the future"))
+            } else {
+                // Django: a negative age is never past max_age.
+                Ok(())
+            };
+        }
+        if max_age.is_some_and(|max| now - ts > max) {
+            return Err(DecodeError::new(Expired, "older than max_age"));
+        }
+        Ok(())
+    }
+}
+
+/// Django reads the payload as Latin-1 (it writes ASCII only): a byte
+/// beyond ASCII is the code point of the same number.
+pub(crate) fn latin1_as_utf8(bytes: Vec<u8>) -> String {
+    match String::from_utf8(bytes) {
+        Ok(text) if text.is_ascii() => text,
+        Ok(text) => text.bytes().map(char::from).collect(),
+        Err(e) => e.into_bytes().into_iter().map(char::from).collect(),
     }
 }
 
@@ -394,6 +559,7 @@ impl fmt::Debug for Codec {
             .field("salt", &self.salt)
             .field("key_derivation", &self.derivation)
             .field("digest", &self.digest)
+            .field("format", &self.format)
             .finish_non_exhaustive()
     }
 }

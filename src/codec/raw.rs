@@ -8,15 +8,20 @@
 //! rewritten, whether or not `serde_json` could represent it.
 //!
 //! Members keep the order they arrived in (new keys last), as a Python
-//! dict does; the Flask writer sorts them, as `json.dumps(sort_keys=True)`.
+//! dict does; the Flask writer sorts them, as `json.dumps(sort_keys=True)`,
+//! and the Starlette and Django writers keep that order.
+//!
+//! A map is parsed and written in one [`Format`]: "canonical" below means
+//! "as that framework writes it".
 
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use super::json;
+use super::json::{self, Style};
 use super::scan::{self, Member};
 use super::tagged::{self, DICT};
+use super::Format;
 use crate::{DecodeError, DecodeErrorKind};
 
 /// Text that lives either in the payload (a byte range) or on its own.
@@ -63,22 +68,34 @@ fn bad(detail: &'static str) -> DecodeError {
 }
 
 impl RawMap {
-    /// Indexes a verified Flask payload. A payload that is not an object, or
-    /// that Flask would not read as a session (a top-level tag other than
-    /// its dict escape), is a bad payload.
+    /// Indexes a verified Flask payload (see [`RawMap::parse`]).
+    #[cfg(any(test, fuzzing))]
+    pub(crate) fn parse_flask(payload: Vec<u8>) -> Result<Self, DecodeError> {
+        Self::parse(payload, Format::Flask)
+    }
+
+    /// Indexes a verified payload of `format`. A payload that is not an
+    /// object, or that Flask would not read as a session (a top-level tag
+    /// other than its dict escape), is a bad payload.
     ///
     /// # Errors
     ///
     /// [`DecodeErrorKind::BadPayload`].
-    pub(crate) fn parse_flask(payload: Vec<u8>) -> Result<Self, DecodeError> {
-        let text = String::from_utf8(payload).map_err(|_| bad("payload is not UTF-8"))?;
-        let members = scan::scan_object(text.as_bytes()).map_err(|_| bad("not a JSON object"))?;
+    pub(crate) fn parse(payload: Vec<u8>, format: Format) -> Result<Self, DecodeError> {
+        let text = match format {
+            Format::Django => super::latin1_as_utf8(payload),
+            Format::Flask | Format::Starlette => {
+                String::from_utf8(payload).map_err(|_| bad("payload is not UTF-8"))?
+            }
+        };
+        let members = scan::scan_object(text.as_bytes(), format.style())
+            .map_err(|_| bad("not a JSON object"))?;
         let mut map = Self {
             entries: Vec::with_capacity(members.len()),
             text: None,
             sorted: true,
         };
-        if let [only] = members.as_slice() {
+        if let ([only], true) = (members.as_slice(), format.tagged()) {
             let key = Self::decode_key(&text, only);
             if tagged::is_tag(&key) {
                 if key != DICT {
@@ -86,7 +103,7 @@ impl RawMap {
                 }
                 // `{" di": {"<key>__": value}}`: a session whose one key looks like a tag.
                 let inner_text = &text.as_bytes()[only.value.clone()];
-                let inner = scan::scan_object(inner_text)
+                let inner = scan::scan_object(inner_text, Style::FLASK)
                     .ok()
                     .and_then(|m| m.into_iter().next())
                     .ok_or_else(|| bad("a malformed dict tag at the top level"))?;
@@ -282,7 +299,12 @@ impl RawMap {
 
     /// Flask's `session.permanent`: Python truthiness of `_permanent`.
     pub(crate) fn is_permanent(&self) -> bool {
-        self.get_json("_permanent").is_some_and(truthy)
+        self.permanent_flag().unwrap_or(false)
+    }
+
+    /// `_permanent`'s truthiness, if the session holds it.
+    pub(crate) fn permanent_flag(&self) -> Option<bool> {
+        self.get_json("_permanent").map(truthy)
     }
 
     /// The natural values, as a map (values `serde_json` cannot hold, such
@@ -298,6 +320,29 @@ impl RawMap {
             .collect()
     }
 
+    /// The framework's JSON text of the session.
+    pub(crate) fn write(&self, format: Format, out: &mut Vec<u8>) {
+        match format {
+            Format::Flask => self.write_flask(out),
+            Format::Starlette | Format::Django => self.write_in_order(format.style(), out),
+        }
+    }
+
+    /// Starlette's and Django's JSON text: keys in the map's order, values
+    /// as they are.
+    fn write_in_order(&self, style: Style, out: &mut Vec<u8>) {
+        out.push(b'{');
+        for (i, e) in self.entries.iter().enumerate() {
+            if i > 0 {
+                out.extend_from_slice(style.comma());
+            }
+            self.write_key(e, out);
+            out.extend_from_slice(style.colon());
+            self.write_value(e, style, out);
+        }
+        out.push(b'}');
+    }
+
     /// Flask's JSON text of the session: keys sorted by code point, values
     /// as they are, a lone tag-like key escaped as `TagDict` does.
     pub(crate) fn write_flask(&self, out: &mut Vec<u8>) {
@@ -307,7 +352,7 @@ impl RawMap {
                 out.extend_from_slice(b"{\" di\":{");
                 json::write_str(&format!("{key}__"), out);
                 out.push(b':');
-                self.write_value(only, out);
+                self.write_value(only, Style::FLASK, out);
                 out.extend_from_slice(b"}}");
                 return;
             }
@@ -331,6 +376,13 @@ impl RawMap {
         if i > 0 {
             out.push(b',');
         }
+        self.write_key(e, out);
+        out.push(b':');
+        self.write_value(e, Style::FLASK, out);
+    }
+
+    /// The key as it came if the framework would have written it so.
+    fn write_key(&self, e: &Entry, out: &mut Vec<u8>) {
         let raw_key = match (e.key_json, &e.key) {
             _ if !e.key_canonical => None,
             (Some((start, end)), _) => Some(self.span_text(start, end)),
@@ -346,18 +398,16 @@ impl RawMap {
             }
             None => json::write_str(self.key_of(e), out),
         }
-        out.push(b':');
-        self.write_value(e, out);
     }
 
-    /// The value as it came if Flask would have written it so; else as
-    /// Flask writes what `json.loads` makes of it (what a value `serde_json`
-    /// cannot hold keeps its text).
-    fn write_value(&self, e: &Entry, out: &mut Vec<u8>) {
+    /// The value as it came if the framework would have written it so;
+    /// else as it writes what `json.loads` makes of it (what a value
+    /// `serde_json` cannot hold keeps its text).
+    fn write_value(&self, e: &Entry, style: Style, out: &mut Vec<u8>) {
         let text = self.text(&e.value);
         if !e.canonical && !json::has_out_of_range_integer(text.as_bytes()) {
             if let Ok(value) = serde_json::from_str::<Value>(text) {
-                json::write_value(&value, out);
+                json::write_value_in(&value, style, out);
                 return;
             }
         }

@@ -14,6 +14,8 @@
 
 use std::ops::Range;
 
+use super::json::Style;
+
 /// One top-level member.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Member {
@@ -26,10 +28,11 @@ pub(crate) struct Member {
     /// Whether the key is written as Flask writes it (`ensure_ascii`,
     /// lowercase `\uXXXX` only where needed).
     pub(crate) key_canonical: bool,
-    /// Whether the value is written exactly as Flask's `json.dumps` would
-    /// write it: compact, `ensure_ascii`, keys sorted, floats in `repr`.
-    /// Anything a Flask app signed is; a value that is not is rewritten in
-    /// that form when the session is saved, as Flask would.
+    /// Whether the value is written exactly as the framework's `json.dumps`
+    /// would write it: `ensure_ascii`, floats in `repr`, and the separators
+    /// and key order of the scan's [`Style`] (Flask: compact, keys sorted).
+    /// Anything the framework signed is; a value that is not is rewritten in
+    /// that form when the session is saved, as the framework would.
     pub(crate) canonical: bool,
 }
 
@@ -45,11 +48,12 @@ pub(crate) struct ScanError {
 /// # Errors
 ///
 /// If `text` is not exactly one JSON object (surrounding whitespace aside).
-pub(crate) fn scan_object(text: &[u8]) -> Result<Vec<Member>, ScanError> {
+pub(crate) fn scan_object(text: &[u8], style: Style) -> Result<Vec<Member>, ScanError> {
     let mut cursor = Cursor {
         text,
         at: 0,
         canonical: true,
+        style,
     };
     let mut open = Vec::new();
     let mut members = Vec::new();
@@ -61,7 +65,7 @@ pub(crate) fn scan_object(text: &[u8]) -> Result<Vec<Member>, ScanError> {
     } else {
         loop {
             cursor.canonical = true;
-            let (key, key_escaped) = cursor.key()?;
+            let (key, key_escaped) = cursor.key(false)?;
             let key_canonical = cursor.canonical;
             cursor.skip_ws();
             let start = cursor.at;
@@ -150,8 +154,9 @@ enum Open {
 struct Cursor<'a> {
     text: &'a [u8],
     at: usize,
-    /// Cleared by anything Flask's writer would not have written.
+    /// Cleared by anything the framework's writer would not have written.
     canonical: bool,
+    style: Style,
 }
 
 impl Cursor<'_> {
@@ -190,11 +195,18 @@ impl Cursor<'_> {
         }
     }
 
-    /// Whitespace inside a value: Flask writes none.
-    fn skip_ws_in_value(&mut self) {
+    /// Whitespace inside a value: after a separator (`after_separator`),
+    /// one space in the spaced style and none in the compact one; none
+    /// anywhere else.
+    fn ws_in_value(&mut self, after_separator: bool) {
         let start = self.at;
         self.skip_ws();
-        if self.at != start {
+        let expected: &[u8] = if after_separator && self.style.spaced {
+            b" "
+        } else {
+            b""
+        };
+        if &self.text[start..self.at] != expected {
             self.canonical = false;
         }
     }
@@ -208,15 +220,20 @@ impl Cursor<'_> {
         }
     }
 
-    /// A key, its colon and the whitespace after it: the contents' range.
-    fn key(&mut self) -> Result<(Range<usize>, bool), ScanError> {
+    /// A key and its colon: the contents' range. `in_value`: a nested key,
+    /// where whitespace before the colon is not canonical.
+    fn key(&mut self, in_value: bool) -> Result<(Range<usize>, bool), ScanError> {
         if self.peek() != Some(b'"') {
             return Err(self.error());
         }
         let start = self.at + 1;
         let escaped = self.string()?;
         let key = start..self.at - 1;
-        self.skip_ws();
+        if in_value {
+            self.ws_in_value(false);
+        } else {
+            self.skip_ws();
+        }
         self.expect(b':')?;
         Ok((key, escaped))
     }
@@ -322,11 +339,15 @@ impl Cursor<'_> {
         Ok(())
     }
 
-    /// A nested object's key: also checks that keys come in Flask's order
-    /// (strictly increasing code points; a repeat is never written).
+    /// A nested object's key: with sorted keys (Flask), also checks that
+    /// they come in order (strictly increasing code points; a repeat is
+    /// never written).
     fn nested_key(&mut self, open: &mut [Open]) -> Result<(), ScanError> {
         let start = self.at + 1;
-        let (key, escaped) = self.key()?;
+        let (key, escaped) = self.key(true)?;
+        if !self.style.sort_keys {
+            return Ok(());
+        }
         let current = (start, key.end);
         if let Some(Open::Object {
             key: last,
@@ -370,19 +391,19 @@ impl Cursor<'_> {
             match self.peek().ok_or_else(|| self.error())? {
                 b'{' => {
                     self.at += 1;
-                    self.skip_ws_in_value();
+                    self.ws_in_value(false);
                     if self.peek() == Some(b'}') {
                         self.at += 1;
                     } else {
                         open.push(fresh_object);
                         self.nested_key(open)?;
-                        self.skip_ws_in_value();
+                        self.ws_in_value(true);
                         continue 'value;
                     }
                 }
                 b'[' => {
                     self.at += 1;
-                    self.skip_ws_in_value();
+                    self.ws_in_value(false);
                     if self.peek() == Some(b']') {
                         self.at += 1;
                     } else {
@@ -406,13 +427,13 @@ impl Cursor<'_> {
                 let Some(&kind) = open.last() else {
                     return Ok(());
                 };
-                self.skip_ws_in_value();
+                self.ws_in_value(false);
                 match (kind, self.next()?) {
                     (_, b',') => {
-                        self.skip_ws_in_value();
+                        self.ws_in_value(true);
                         if kind != Open::Array {
                             self.nested_key(open)?;
-                            self.skip_ws_in_value();
+                            self.ws_in_value(true);
                         }
                         continue 'value;
                     }
@@ -474,7 +495,11 @@ mod tests {
     use super::*;
 
     fn canonical(text: &str) -> Vec<bool> {
-        scan_object(text.as_bytes())
+        canonical_in(text, Style::FLASK)
+    }
+
+    fn canonical_in(text: &str, style: Style) -> Vec<bool> {
+        scan_object(text.as_bytes(), style)
             .unwrap()
             .into_iter()
             .map(|m| m.canonical)
@@ -509,8 +534,35 @@ mod tests {
         }
     }
 
+    #[test]
+    fn each_style_has_its_own_canonical_layout() {
+        // Starlette: `json.dumps` defaults, insertion order.
+        let spaced = r#"{"a": [1, 2], "b": {"z": 1, "y": {}}, "c": []}"#;
+        assert_eq!(canonical_in(spaced, Style::STARLETTE), [true; 3]);
+        assert_eq!(canonical_in(spaced, Style::DJANGO), [false, false, true]);
+        // Django: compact, insertion order.
+        let compact = r#"{"a":[1,2],"b":{"z":1,"y":{}}}"#;
+        assert_eq!(canonical_in(compact, Style::DJANGO), [true, true]);
+        assert_eq!(canonical_in(compact, Style::FLASK), [true, false]);
+        assert_eq!(canonical_in(compact, Style::STARLETTE), [false, false]);
+        for (value, why) in [
+            ("[1,  2]", "two spaces"),
+            ("[ 1, 2]", "space after ["),
+            ("[1 , 2]", "space before ,"),
+            ("{\"a\" : 1}", "space before :"),
+            ("{\"a\":1}", "no space after :"),
+        ] {
+            let text = format!("{{\"k\": {value}}}");
+            assert_eq!(
+                canonical_in(&text, Style::STARLETTE),
+                [false],
+                "{why}: {text}"
+            );
+        }
+    }
+
     fn members(text: &str) -> Vec<(String, String)> {
-        scan_object(text.as_bytes())
+        scan_object(text.as_bytes(), Style::FLASK)
             .unwrap_or_else(|e| panic!("{text:?}: {e:?}"))
             .into_iter()
             .map(|m| (text[m.key].to_owned(), text[m.value].to_owned()))
@@ -573,7 +625,9 @@ mod tests {
             "{\"a\":1 \"b\":2}",
             "{\"a\":\"unterminated}",
         ] {
-            assert!(scan_object(bad.as_bytes()).is_err(), "{bad:?}");
+            for style in [Style::FLASK, Style::STARLETTE, Style::DJANGO] {
+                assert!(scan_object(bad.as_bytes(), style).is_err(), "{bad:?}");
+            }
         }
     }
 

@@ -30,7 +30,14 @@ const RAW_VALUE: &str = "$serde_json::private::RawValue";
 
 /// `value` in Flask's tagged (wire) form.
 pub(crate) fn to_tagged_value<T: Serialize + ?Sized>(value: &T) -> Result<Value, Error> {
-    value.serialize(Tagger)
+    value.serialize(Tagger { flask: true })
+}
+
+/// `value` as plain JSON, for the formats that have no tags (Starlette,
+/// Django): a [`flask`](crate::flask) wrapper is an error there, not a
+/// silent conversion, and no key is escaped.
+pub(crate) fn to_plain_value<T: Serialize + ?Sized>(value: &T) -> Result<Value, Error> {
+    value.serialize(Tagger { flask: false })
 }
 
 fn plain() -> serde_json::value::Serializer {
@@ -42,15 +49,16 @@ fn custom(msg: &str) -> Error {
 }
 
 /// A one-key object `{key: value}`, escaped if `key` is a tag name.
-fn single(key: String, value: Value) -> Value {
+fn single(key: String, value: Value, flask: bool) -> Value {
     let mut map = Map::new();
     map.insert(key, value);
-    object(map)
+    object(map, flask)
 }
 
-/// A handler's object: escaped as `TagDict` does when its only key is a tag.
-fn object(map: Map<String, Value>) -> Value {
-    if map.len() == 1 {
+/// A handler's object: under Flask, escaped as `TagDict` does when its only
+/// key is a tag.
+fn object(map: Map<String, Value>, flask: bool) -> Value {
+    if flask && map.len() == 1 {
         if let Some((key, _)) = map.iter().next() {
             if tagged::is_tag(key) {
                 let (key, value) = map.into_iter().next().expect("one entry");
@@ -92,7 +100,11 @@ fn tag(name: &str, plain: Value) -> Result<Value, Error> {
     Ok(Value::Object(map))
 }
 
-struct Tagger;
+/// `flask`: write Flask's tags (else a wrapper is an error).
+#[derive(Clone, Copy)]
+struct Tagger {
+    flask: bool,
+}
 
 impl ser::Serializer for Tagger {
     type Ok = Value;
@@ -179,9 +191,15 @@ impl ser::Serializer for Tagger {
         name: &'static str,
         value: &T,
     ) -> Result<Value, Error> {
-        let plain = value.serialize(Self)?;
+        let plain = value.serialize(self)?;
         match name {
-            TUPLE_NAME | BYTES_NAME | MARKUP_NAME | UUID_NAME | DATETIME_NAME => tag(name, plain),
+            TUPLE_NAME | BYTES_NAME | MARKUP_NAME | UUID_NAME | DATETIME_NAME if self.flask => {
+                tag(name, plain)
+            }
+            TUPLE_NAME | BYTES_NAME | MARKUP_NAME | UUID_NAME | DATETIME_NAME => Err(custom(
+                "a flask:: wrapper holds a Python type that only the Flask format can store; \
+                 store its plain value under this format",
+            )),
             _ => Ok(plain),
         }
     }
@@ -193,13 +211,18 @@ impl ser::Serializer for Tagger {
         variant: &'static str,
         value: &T,
     ) -> Result<Value, Error> {
-        Ok(single(variant.to_owned(), value.serialize(Self)?))
+        Ok(single(
+            variant.to_owned(),
+            value.serialize(self)?,
+            self.flask,
+        ))
     }
 
     fn serialize_seq(self, len: Option<usize>) -> Result<Seq, Error> {
         Ok(Seq {
             items: Vec::with_capacity(len.unwrap_or(0).min(4096)),
             variant: None,
+            tagger: self,
         })
     }
     fn serialize_tuple(self, len: usize) -> Result<Seq, Error> {
@@ -220,10 +243,10 @@ impl ser::Serializer for Tagger {
         Ok(seq)
     }
     fn serialize_map(self, _len: Option<usize>) -> Result<Object, Error> {
-        Ok(Object::new(None, false))
+        Ok(Object::new(self, None, false))
     }
     fn serialize_struct(self, name: &'static str, _len: usize) -> Result<Object, Error> {
-        Ok(Object::new(None, name == RAW_VALUE))
+        Ok(Object::new(self, None, name == RAW_VALUE))
     }
     fn serialize_struct_variant(
         self,
@@ -232,25 +255,26 @@ impl ser::Serializer for Tagger {
         variant: &'static str,
         _len: usize,
     ) -> Result<Object, Error> {
-        Ok(Object::new(Some(variant), false))
+        Ok(Object::new(self, Some(variant), false))
     }
 }
 
 struct Seq {
     items: Vec<Value>,
     variant: Option<&'static str>,
+    tagger: Tagger,
 }
 
 impl Seq {
     fn push<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.items.push(value.serialize(Tagger)?);
+        self.items.push(value.serialize(self.tagger)?);
         Ok(())
     }
 
     fn finish(self) -> Value {
         let array = Value::Array(self.items);
         match self.variant {
-            Some(variant) => single(variant.to_owned(), array),
+            Some(variant) => single(variant.to_owned(), array, self.tagger.flask),
             None => array,
         }
     }
@@ -281,6 +305,7 @@ impl_seq!(
 );
 
 struct Object {
+    tagger: Tagger,
     map: Map<String, Value>,
     next_key: Option<String>,
     variant: Option<&'static str>,
@@ -288,8 +313,9 @@ struct Object {
 }
 
 impl Object {
-    fn new(variant: Option<&'static str>, raw_value: bool) -> Self {
+    fn new(tagger: Tagger, variant: Option<&'static str>, raw_value: bool) -> Self {
         Self {
+            tagger,
             map: Map::new(),
             next_key: None,
             variant,
@@ -304,14 +330,15 @@ impl Object {
             return match self.map.get(RAW_VALUE) {
                 Some(Value::String(text)) => {
                     let parsed: Value = serde_json::from_str(text)?;
-                    to_tagged_value(&parsed)
+                    parsed.serialize(self.tagger)
                 }
                 _ => Err(custom("malformed RawValue")),
             };
         }
-        let object = object(self.map);
+        let flask = self.tagger.flask;
+        let object = object(self.map, flask);
         Ok(match self.variant {
-            Some(variant) => single(variant.to_owned(), object),
+            Some(variant) => single(variant.to_owned(), object, flask),
             None => object,
         })
     }
@@ -340,7 +367,7 @@ impl ser::SerializeMap for Object {
             .next_key
             .take()
             .ok_or_else(|| custom("serialize_value called before serialize_key"))?;
-        self.map.insert(key, value.serialize(Tagger)?);
+        self.map.insert(key, value.serialize(self.tagger)?);
         Ok(())
     }
     fn end(self) -> Result<Value, Error> {
@@ -359,7 +386,7 @@ impl ser::SerializeStruct for Object {
         let value = if self.raw_value {
             value.serialize(plain())?
         } else {
-            value.serialize(Tagger)?
+            value.serialize(self.tagger)?
         };
         self.map.insert(key.to_owned(), value);
         Ok(())
@@ -377,7 +404,8 @@ impl ser::SerializeStructVariant for Object {
         key: &'static str,
         value: &T,
     ) -> Result<(), Error> {
-        self.map.insert(key.to_owned(), value.serialize(Tagger)?);
+        self.map
+            .insert(key.to_owned(), value.serialize(self.tagger)?);
         Ok(())
     }
     fn end(self) -> Result<Value, Error> {

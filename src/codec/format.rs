@@ -1,0 +1,54 @@
+//! Which Python framework's cookie a codec speaks.
+
+use super::json::Style;
+
+/// The frameworks whose session cookies this crate reads and writes.
+///
+/// | | Flask / Quart | Starlette / FastAPI | Django `signed_cookies` |
+/// |---|---|---|---|
+/// | payload | tagged JSON, keys sorted, compact | `json.dumps` (`", "`, `": "`), insertion order | compact, insertion order |
+/// | encoding | zlib if 2 bytes shorter (`.` prefix), base64url | standard base64 with `=` padding, never compressed | as Flask |
+/// | separator | `.` | `.` | `:` |
+/// | timestamp | base64url of its bytes | as Flask | base62 |
+/// | signature | HMAC-SHA1, key `HMAC(secret, salt)` | HMAC-SHA1, key `SHA1(salt + "signer" + secret)` | HMAC-SHA256, key `SHA256(salt + "signer" + secret)` |
+/// | future timestamps | rejected | rejected | accepted |
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Format {
+    Flask,
+    Starlette,
+    Django,
+}
+
+impl Format {
+    /// How the payload's JSON is laid out.
+    pub(crate) fn style(self) -> Style {
+        match self {
+            Self::Flask => Style::FLASK,
+            Self::Starlette => Style::STARLETTE,
+            Self::Django => Style::DJANGO,
+        }
+    }
+
+    /// Whether values carry Flask's tags (` t`, ` b`, ` di`…).
+    pub(crate) fn tagged(self) -> bool {
+        self == Self::Flask
+    }
+
+    /// The separator between payload, timestamp and signature.
+    pub(crate) fn separator(self) -> char {
+        match self {
+            Self::Flask | Self::Starlette => '.',
+            Self::Django => ':',
+        }
+    }
+
+    /// itsdangerous rejects a timestamp in the future; Django does not.
+    pub(crate) fn rejects_future(self) -> bool {
+        self != Self::Django
+    }
+
+    /// Whether the format has a compressed form (Starlette's has none).
+    pub(crate) fn compresses(self) -> bool {
+        self != Self::Starlette
+    }
+}
