@@ -157,7 +157,7 @@ pub(crate) enum Expiry {
 /// What a persistent cookie carries: (`Max-Age`, `Expires`).
 fn lifetime_attributes(format: Format) -> (bool, bool) {
     match format {
-        Format::Flask => (false, true),
+        Format::Flask | Format::Quart => (false, true),
         Format::Starlette => (true, false),
         Format::Django => (true, true),
     }
@@ -176,7 +176,7 @@ impl Config {
         let format = codec.format();
         let name = match format {
             Format::Django => "sessionid",
-            Format::Flask | Format::Starlette => "session",
+            Format::Flask | Format::Quart | Format::Starlette => "session",
         }
         .to_owned();
         Self {
@@ -184,7 +184,7 @@ impl Config {
             chunk_names: chunk_names(&name),
             name,
             max_age: match format {
-                Format::Flask => DEFAULT_MAX_AGE,
+                Format::Flask | Format::Quart => DEFAULT_MAX_AGE,
                 Format::Starlette | Format::Django => TWO_WEEKS,
             },
             path: "/".to_owned(),
@@ -195,7 +195,7 @@ impl Config {
             partitioned: false,
             // Flask re-signs a permanent session on every request; neither
             // Starlette nor Django (unless SESSION_SAVE_EVERY_REQUEST) does.
-            refresh_each_request: format == Format::Flask,
+            refresh_each_request: format.tagged(),
             save_on_server_error: false,
             max_cookie_bytes: DEFAULT_MAX_COOKIE_BYTES,
             max_total_bytes: DEFAULT_MAX_TOTAL_BYTES,
@@ -219,8 +219,7 @@ impl Config {
     /// under Starlette and Django always, unless the session says
     /// `_permanent: false`.
     pub(crate) fn is_permanent(&self, map: &RawMap) -> bool {
-        map.permanent_flag()
-            .unwrap_or(self.format() != Format::Flask)
+        map.permanent_flag().unwrap_or(!self.format().tagged())
     }
 
     /// Whether a session signed at `ts` is still good at `now`, by the
@@ -234,7 +233,7 @@ impl Config {
     /// The value a deletion cookie carries: what the framework sends.
     pub(crate) fn deletion_value(&self) -> &'static str {
         match self.format() {
-            Format::Flask => "",
+            Format::Flask | Format::Quart => "",
             Format::Starlette => "null",
             Format::Django => "\"\"",
         }

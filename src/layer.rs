@@ -54,6 +54,22 @@ impl SessionLayer {
         Self::for_codec(Codec::new(key))
     }
 
+    /// A layer that shares its session with a Quart app signing with the
+    /// same `SECRET_KEY`: Flask's format and defaults, with keys written in
+    /// insertion order as Quart writes them ([`Codec::quart`]). A Flask app
+    /// reads these cookies too, and this layer reads Flask's. Quart's own
+    /// default has no `SameSite`; this layer sends `Lax`, as for Flask.
+    ///
+    /// ```
+    /// use tower_cookie_session::{Key, SessionLayer};
+    ///
+    /// let layer = SessionLayer::quart(Key::new("the Quart app's SECRET_KEY").unwrap());
+    /// # let _ = layer;
+    /// ```
+    pub fn quart(key: Key) -> Self {
+        Self::for_codec(Codec::quart(key))
+    }
+
     /// A layer that shares its session with a Starlette or FastAPI app's
     /// `SessionMiddleware` signing with the same `secret_key`: the cookie
     /// format of [`Codec::starlette`] and Starlette's defaults — cookie

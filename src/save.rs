@@ -207,7 +207,7 @@ fn save<B>(
 fn deletes(config: &Config, session: &State, request: RequestInfo) -> bool {
     let carried = request.had_session_cookie || request.carried.iter().next().is_some();
     match config.format() {
-        Format::Flask => true,
+        Format::Flask | Format::Quart => true,
         Format::Django => carried,
         Format::Starlette => carried && session.request_verified(),
     }

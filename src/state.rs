@@ -165,7 +165,7 @@ impl State {
             return entry.permanent && config.is_fresh(entry.timestamp, unix_now());
         }
         match config.format() {
-            Format::Flask => Codec::may_be_permanent_unverified(&token),
+            Format::Flask | Format::Quart => Codec::may_be_permanent_unverified(&token),
             // Permanent unless `_permanent` says otherwise: the load decides.
             Format::Starlette | Format::Django => true,
         }

@@ -34,6 +34,11 @@ impl Style {
         sort_keys: false,
         spaced: true,
     };
+    /// Flask's serializer outside a Flask app: no `sort_keys`.
+    pub(crate) const QUART: Self = Self {
+        sort_keys: false,
+        spaced: false,
+    };
     /// `separators=(",", ":")`.
     pub(crate) const DJANGO: Self = Self {
         sort_keys: false,

@@ -40,6 +40,8 @@ mod format;
 pub(crate) use self::format::Format;
 pub(crate) mod json;
 mod key;
+#[cfg(test)]
+mod python_vectors;
 pub(crate) mod raw;
 #[cfg(test)]
 mod rewrite_tests;
@@ -119,6 +121,32 @@ impl Codec {
         Self::build(
             key,
             Format::Flask,
+            FLASK_SALT,
+            KeyDerivation::Hmac,
+            Digest::Sha1,
+        )
+    }
+
+    /// A codec for Quart's `SecureCookieSessionInterface`: Flask's format
+    /// (salt, derivation, digest, tags, compression), with the keys in
+    /// insertion order, as Quart writes them (it reuses Flask's serializer,
+    /// which sorts only inside a Flask app). Flask and Quart read each
+    /// other's cookies; this codec writes Quart's exact bytes.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use tower_cookie_session::codec::{Codec, Key};
+    ///
+    /// let codec = Codec::quart(Key::new("quart-secret").unwrap());
+    /// let cookie = codec.encode(json!({"a": [1, 2]}).as_object().unwrap(), 1_700_000_000);
+    /// // Everything but the order of keys is Flask's: Flask verifies it.
+    /// let flask = Codec::new(Key::new("quart-secret").unwrap());
+    /// assert!(flask.decode(&cookie, 1_700_000_000, None).is_ok());
+    /// ```
+    pub fn quart(key: Key) -> Self {
+        Self::build(
+            key,
+            Format::Quart,
             FLASK_SALT,
             KeyDerivation::Hmac,
             Digest::Sha1,
@@ -375,12 +403,16 @@ impl Codec {
         }
         match self.format {
             Format::Starlette => encoding::std_b64_append(payload, &mut out),
-            Format::Flask | Format::Django => encoding::b64_append(payload, &mut out),
+            Format::Flask | Format::Quart | Format::Django => {
+                encoding::b64_append(payload, &mut out)
+            }
         }
         out.push(separator);
         match self.format {
             Format::Django => encoding::base62_append(timestamp, &mut out),
-            Format::Flask | Format::Starlette => encoding::timestamp_append(timestamp, &mut out),
+            Format::Flask | Format::Quart | Format::Starlette => {
+                encoding::timestamp_append(timestamp, &mut out)
+            }
         }
         let mut sig = Vec::with_capacity(32);
         self.signers[0].sign(out.as_bytes(), &mut sig);
@@ -421,7 +453,7 @@ impl Codec {
         let (raw, _) = self.verify(value, now, max_age)?;
         match self.format {
             Format::Django => parse_payload(latin1_as_utf8(raw).as_bytes()),
-            Format::Flask | Format::Starlette => parse_payload(&raw),
+            Format::Flask | Format::Quart | Format::Starlette => parse_payload(&raw),
         }
     }
 
@@ -477,7 +509,9 @@ impl Codec {
             .ok_or(DecodeError::new(Malformed, "timestamp missing"))?;
         let ts = match self.format {
             Format::Django => encoding::base62_decode(ts_text),
-            Format::Flask | Format::Starlette => encoding::timestamp_decode(ts_text),
+            Format::Flask | Format::Quart | Format::Starlette => {
+                encoding::timestamp_decode(ts_text)
+            }
         }
         .ok_or(DecodeError::new(Malformed, "malformed timestamp"))?;
         self.check_age(ts, now, max_age)?;
@@ -487,7 +521,7 @@ impl Codec {
         };
         let bytes = match self.format {
             Format::Starlette => encoding::std_b64_decode(payload),
-            Format::Flask | Format::Django => encoding::b64_decode(payload),
+            Format::Flask | Format::Quart | Format::Django => encoding::b64_decode(payload),
         }
         .ok_or(DecodeError::new(BadPayload, "payload is not base64"))?;
         let raw = if compressed {

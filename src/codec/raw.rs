@@ -84,7 +84,7 @@ impl RawMap {
     pub(crate) fn parse(payload: Vec<u8>, format: Format) -> Result<Self, DecodeError> {
         let text = match format {
             Format::Django => super::latin1_as_utf8(payload),
-            Format::Flask | Format::Starlette => {
+            Format::Flask | Format::Quart | Format::Starlette => {
                 String::from_utf8(payload).map_err(|_| bad("payload is not UTF-8"))?
             }
         };
@@ -322,10 +322,33 @@ impl RawMap {
 
     /// The framework's JSON text of the session.
     pub(crate) fn write(&self, format: Format, out: &mut Vec<u8>) {
-        match format {
-            Format::Flask => self.write_flask(out),
-            Format::Starlette | Format::Django => self.write_in_order(format.style(), out),
+        if format.tagged() && self.write_escaped_tag_key(format.style(), out) {
+            return;
         }
+        match format {
+            Format::Flask => self.write_sorted(out),
+            Format::Quart | Format::Starlette | Format::Django => {
+                self.write_in_order(format.style(), out);
+            }
+        }
+    }
+
+    /// A session whose one key looks like a tag, escaped as `TagDict` does
+    /// (`{" di": {"<key>__": value}}`); `false` if the session is not one.
+    fn write_escaped_tag_key(&self, style: Style, out: &mut Vec<u8>) -> bool {
+        let [only] = self.entries.as_slice() else {
+            return false;
+        };
+        let key = self.key_of(only);
+        if !tagged::is_tag(key) {
+            return false;
+        }
+        out.extend_from_slice(b"{\" di\":{");
+        json::write_str(&format!("{key}__"), out);
+        out.push(b':');
+        self.write_value(only, style, out);
+        out.extend_from_slice(b"}}");
+        true
     }
 
     /// Starlette's and Django's JSON text: keys in the map's order, values
@@ -345,18 +368,13 @@ impl RawMap {
 
     /// Flask's JSON text of the session: keys sorted by code point, values
     /// as they are, a lone tag-like key escaped as `TagDict` does.
+    #[cfg(any(test, fuzzing))]
     pub(crate) fn write_flask(&self, out: &mut Vec<u8>) {
-        if let [only] = self.entries.as_slice() {
-            let key = self.key_of(only);
-            if tagged::is_tag(key) {
-                out.extend_from_slice(b"{\" di\":{");
-                json::write_str(&format!("{key}__"), out);
-                out.push(b':');
-                self.write_value(only, Style::FLASK, out);
-                out.extend_from_slice(b"}}");
-                return;
-            }
-        }
+        self.write(Format::Flask, out);
+    }
+
+    /// Flask's layout: keys sorted by code point.
+    fn write_sorted(&self, out: &mut Vec<u8>) {
         out.push(b'{');
         if self.sorted {
             for (i, e) in self.entries.iter().enumerate() {
