@@ -382,9 +382,12 @@ impl Config {
                 }
             }
             Expiry::Delete => {
-                cookie = cookie
-                    .expires(OffsetDateTime::UNIX_EPOCH)
-                    .max_age(time::Duration::ZERO);
+                cookie = cookie.expires(OffsetDateTime::UNIX_EPOCH);
+                // Starlette's deletion carries `expires` only; the others
+                // add `Max-Age=0`.
+                if self.format() != Format::Starlette {
+                    cookie = cookie.max_age(time::Duration::ZERO);
+                }
             }
         }
         cookie.build()
