@@ -67,8 +67,14 @@ impl Reply {
     }
 }
 
+/// A deletion in any framework's form: Flask's and Django's carry
+/// `Max-Age=0`, Starlette's only an `Expires` at the epoch.
 pub(crate) fn is_deletion(cookie: &Cookie<'_>) -> bool {
-    cookie.value().is_empty() && cookie.max_age() == Some(time::Duration::ZERO)
+    matches!(cookie.value(), "" | "null" | "\"\"")
+        && (cookie.max_age() == Some(time::Duration::ZERO)
+            || cookie
+                .expires_datetime()
+                .is_some_and(|t| t.unix_timestamp() == 0))
 }
 
 /// Sends one request with `cookie_headers` (each a separate `Cookie` field)
