@@ -10,7 +10,6 @@
 //! Where the layer deliberately differs, the row's expectation is rewritten
 //! by [`Divergence`], each with its reason; every other row must match.
 
-#[allow(dead_code)]
 #[path = "common/flask.rs"]
 mod flask_common;
 
