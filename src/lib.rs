@@ -1,5 +1,5 @@
-//! Flask-compatible sessions in signed cookies, as a tower middleware and
-//! an axum extractor.
+//! Sessions in signed cookies that Flask, Quart, Starlette/FastAPI and
+//! Django read and write too, as a tower middleware and an axum extractor.
 //!
 //! * **It speaks Flask.** The cookie is Flask's format (itsdangerous
 //!   `URLSafeTimedSerializer`, salt `cookie-session`, HMAC-SHA1, tagged
@@ -7,6 +7,19 @@
 //!   [`Compression::Flask`]; the default [`Compression::Auto`] only deflates
 //!   differently, and Flask reads it all the same. A Flask app and a Rust
 //!   service with the same secret share one session, both ways.
+//! * **And Quart, Starlette/FastAPI and Django.** [`SessionLayer::quart`],
+//!   [`SessionLayer::starlette`] and [`SessionLayer::django`] speak those
+//!   frameworks' cookies, with their save rules and defaults; keys keep
+//!   their insertion order, as a Python dict does, so a Rust write is the
+//!   framework's bytes.
+//!
+//!   ```
+//!   use tower_cookie_session::{Key, SessionLayer};
+//!
+//!   // Django's SECRET_KEY, with SESSION_ENGINE = "…signed_cookies".
+//!   let layer = SessionLayer::django(Key::new("django-insecure-…").unwrap());
+//!   # let _ = layer;
+//!   ```
 //! * **It holds large sessions.** A session too large for one cookie is
 //!   split over `session.1` … `session.N` under a byte budget; a session over
 //!   the budget is a clear error, never a cookie the browser silently drops.
@@ -60,7 +73,10 @@
 //!
 //! # When is the cookie written?
 //!
-//! As Flask's `save_session`:
+//! As the framework's middleware writes it; for Flask, as `save_session`
+//! (Starlette and Django write only a modified session, and delete only
+//! when the request carried one: see [`SessionLayer::starlette`] and
+//! [`SessionLayer::django`]):
 //!
 //! | after the handler | response |
 //! |---|---|
@@ -135,6 +151,23 @@ pub mod fuzzing {
     /// A key's contents, decoded.
     pub fn unescape(raw: &str) -> String {
         crate::codec::scan::unescape(raw)
+    }
+
+    /// The payload as the layer writes it back after indexing it in
+    /// `format` (0 Flask, 1 Quart, 2 Starlette, 3 Django), or `None` if it
+    /// is not such a session.
+    pub fn rewrite(payload: &[u8], format: u8) -> Option<Vec<u8>> {
+        use crate::codec::Format;
+        let format = match format % 4 {
+            0 => Format::Flask,
+            1 => Format::Quart,
+            2 => Format::Starlette,
+            _ => Format::Django,
+        };
+        let map = crate::codec::raw::RawMap::parse(payload.to_vec(), format).ok()?;
+        let mut out = Vec::new();
+        map.write(format, &mut out);
+        Some(out)
     }
 
     /// The payload as the layer writes it back after indexing it, or `None`

@@ -47,6 +47,22 @@ fn main() {
     let big = token(json!({"blob": incompressible(9000, 1), "n": 1}));
     let compressed = token(json!({"cart": vec!["apple"; 400]}));
 
+    // `formats`: the first byte is format (% 4) and mode (/ 4 % 4).
+    let formats = root.join("formats");
+    let spaced = br#"{"b": [1, 2.5, {"z": null, "a": "\u00e9"}], "a": 18446744073709551616}"#;
+    let compact = br#"{"b":[1,2.5,{"z":null,"a":"\u00e9"}],"a":18446744073709551616}"#;
+    for (name, mode, payload) in [
+        ("quart-signed", 1 + 4, &compact[..]),
+        ("starlette-rewrite", 2, &spaced[..]),
+        ("starlette-signed", 2 + 4, &spaced[..]),
+        ("django-rewrite", 3, &compact[..]),
+        ("django-signed", 3 + 4, &compact[..]),
+        ("django-zlib", 3 + 8, &compact[..]),
+        ("django-claimed-zlib", 3 + 12, b"x\x9c\x01\x00\x00\xff\xff"),
+    ] {
+        write(&formats, name, &[&[mode][..], payload].concat());
+    }
+
     let decode = root.join("decode");
     write(&decode, "plain", &[&[0u8][..], small.as_bytes()].concat());
     write(&decode, "flask", &[&[0u8][..], flask.as_bytes()].concat());

@@ -71,6 +71,65 @@ pub fn sign_text(payload_text: &str, ts: u64) -> String {
     out
 }
 
+/// A validly signed Starlette cookie whose payload is `raw` (standard
+/// base64 with padding; itsdangerous' `TimestampSigner` defaults).
+pub fn sign_starlette(raw: &[u8], ts: u64) -> String {
+    use base64::engine::general_purpose::STANDARD;
+    use sha1::Digest as _;
+    let derived = Sha1::new()
+        .chain_update(b"itsdangerous.Signer")
+        .chain_update(b"signer")
+        .chain_update(SECRET.as_bytes())
+        .finalize();
+    let ts_bytes = ts.to_be_bytes();
+    let first = ts_bytes.iter().position(|b| *b != 0).unwrap_or(8);
+    let mut out = format!(
+        "{}.{}",
+        STANDARD.encode(raw),
+        URL_SAFE_NO_PAD.encode(&ts_bytes[first..])
+    );
+    let mut mac = <Hmac<Sha1> as Mac>::new_from_slice(&derived).expect("any length");
+    mac.update(out.as_bytes());
+    out.push('.');
+    out.push_str(&URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()));
+    out
+}
+
+/// A validly signed Django cookie over `payload_text` (base64url, with the
+/// leading `.` when it claims to be compressed).
+pub fn sign_django(payload_text: &str, ts: u64) -> String {
+    use sha2::{Digest as _, Sha256};
+    let derived = Sha256::new()
+        .chain_update(b"django.contrib.sessions.backends.signed_cookies")
+        .chain_update(b"signer")
+        .chain_update(SECRET.as_bytes())
+        .finalize();
+    const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let (mut n, mut digits) = (ts, Vec::new());
+    loop {
+        digits.push(BASE62[(n % 62) as usize]);
+        n /= 62;
+        if n == 0 {
+            break;
+        }
+    }
+    digits.reverse();
+    let mut out = format!("{payload_text}:{}", String::from_utf8(digits).expect("ASCII"));
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&derived).expect("any length");
+    mac.update(out.as_bytes());
+    out.push(':');
+    out.push_str(&URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()));
+    out
+}
+
+/// zlib at level 6, as Flask and Django compress.
+pub fn zlib(raw: &[u8]) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::new(6));
+    z.write_all(raw).expect("in memory");
+    z.finish().expect("in memory")
+}
+
 /// A validly signed cookie whose (uncompressed) payload is `raw`.
 pub fn sign_raw(raw: &[u8], ts: u64) -> String {
     sign_text(&URL_SAFE_NO_PAD.encode(raw), ts)

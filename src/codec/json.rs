@@ -119,8 +119,37 @@ pub(crate) fn write_value_in(value: &Value, style: Style, out: &mut Vec<u8>) {
     }
 }
 
-pub(crate) fn write_str(s: &str, out: &mut Vec<u8>) {
+/// Appends JSON `text`, already checked by the scan, with every character
+/// beyond ASCII (they can only be inside strings) as the `\uXXXX` escapes
+/// `ensure_ascii` writes: the same JSON, in bytes every framework reads the
+/// same way (Django reads its payload as Latin-1).
+pub(crate) fn write_ascii_text(text: &str, out: &mut Vec<u8>) {
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    for (i, c) in text.char_indices().filter(|(_, c)| !c.is_ascii()) {
+        out.extend_from_slice(&bytes[start..i]);
+        start = i + c.len_utf8();
+        let mut units = [0u16; 2];
+        for unit in c.encode_utf16(&mut units) {
+            push_u_escape(*unit, out);
+        }
+    }
+    out.extend_from_slice(&bytes[start..]);
+}
+
+fn push_u_escape(u: u16, out: &mut Vec<u8>) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.extend_from_slice(&[
+        b'\\',
+        b'u',
+        HEX[usize::from(u >> 12)],
+        HEX[usize::from((u >> 8) & 0xf)],
+        HEX[usize::from((u >> 4) & 0xf)],
+        HEX[usize::from(u & 0xf)],
+    ]);
+}
+
+pub(crate) fn write_str(s: &str, out: &mut Vec<u8>) {
     out.push(b'"');
     let bytes = s.as_bytes();
     let mut start = 0;
@@ -144,15 +173,7 @@ pub(crate) fn write_str(s: &str, out: &mut Vec<u8>) {
         }
         let mut units = [0u16; 2];
         for unit in c.encode_utf16(&mut units) {
-            let u = *unit;
-            out.extend_from_slice(&[
-                b'\\',
-                b'u',
-                HEX[usize::from(u >> 12)],
-                HEX[usize::from((u >> 8) & 0xf)],
-                HEX[usize::from((u >> 4) & 0xf)],
-                HEX[usize::from(u & 0xf)],
-            ]);
+            push_u_escape(*unit, out);
         }
     }
     out.extend_from_slice(&bytes[start..]);

@@ -1,7 +1,10 @@
-//! The cookie value, exactly as Flask writes it. No HTTP in here.
+//! The cookie value, exactly as the framework writes it. No HTTP in here.
 //!
-//! A [`Codec`] is the equivalent of the itsdangerous `URLSafeTimedSerializer`
-//! that Flask's `SecureCookieSessionInterface` builds:
+//! [`Codec::new`] is Flask's; [`Codec::quart`], [`Codec::starlette`] and
+//! [`Codec::django`] are those frameworks' (each documents its format). The
+//! Flask codec is the equivalent of the itsdangerous
+//! `URLSafeTimedSerializer` that Flask's `SecureCookieSessionInterface`
+//! builds:
 //!
 //! ```text
 //! value   = [ "." ] b64url(payload) "." b64url(timestamp) "." b64url(signature)

@@ -419,15 +419,21 @@ impl RawMap {
     }
 
     /// The value as it came if the framework would have written it so;
-    /// else as it writes what `json.loads` makes of it (what a value
-    /// `serde_json` cannot hold keeps its text).
+    /// else as it writes what `json.loads` makes of it. A value `serde_json`
+    /// cannot hold keeps its text, with any character beyond ASCII escaped
+    /// (Django would read raw UTF-8 as Latin-1; the fuzz target `formats`
+    /// found a rewrite that grew on every save).
     fn write_value(&self, e: &Entry, style: Style, out: &mut Vec<u8>) {
         let text = self.text(&e.value);
-        if !e.canonical && !json::has_out_of_range_integer(text.as_bytes()) {
-            if let Ok(value) = serde_json::from_str::<Value>(text) {
-                json::write_value_in(&value, style, out);
-                return;
+        if !e.canonical {
+            if !json::has_out_of_range_integer(text.as_bytes()) {
+                if let Ok(value) = serde_json::from_str::<Value>(text) {
+                    json::write_value_in(&value, style, out);
+                    return;
+                }
             }
+            json::write_ascii_text(text, out);
+            return;
         }
         out.extend_from_slice(text.as_bytes());
     }
@@ -545,6 +551,30 @@ mod tests {
         assert_eq!(flask(&map), text);
         assert!(RawMap::parse_flask(br#"{" t":[1]}"#.to_vec()).is_err());
         assert!(RawMap::parse_flask(b"[1]".to_vec()).is_err());
+    }
+
+    #[test]
+    fn a_kept_value_is_written_in_ascii_so_django_reads_it_back_the_same() {
+        // Raw UTF-8 beside an integer serde_json cannot hold: the value keeps
+        // its text, escaped; Django's Latin-1 reading then changes nothing.
+        let text = "{\"a\":[18446744073709551616,\"\u{e9}\u{1f600}\"]}"
+            .as_bytes()
+            .to_vec();
+        for format in [Format::Flask, Format::Starlette, Format::Django] {
+            let map = RawMap::parse(text.clone(), format).unwrap();
+            let mut once = Vec::new();
+            map.write(format, &mut once);
+            let again = RawMap::parse(once.clone(), format).unwrap();
+            let mut twice = Vec::new();
+            again.write(format, &mut twice);
+            assert_eq!(once, twice, "{format:?}");
+            assert!(once.is_ascii(), "{format:?}");
+        }
+        let map = RawMap::parse(text, Format::Flask).unwrap();
+        assert_eq!(
+            flask(&map),
+            r#"{"a":[18446744073709551616,"\u00e9\ud83d\ude00"]}"#
+        );
     }
 
     #[test]
