@@ -36,7 +36,10 @@ fuzz_target!(|data: &[u8]| {
         assert!(scan_object(&written).is_some(), "the rewrite scans");
         let again = flask_rewrite(&written).expect("the rewrite is a session");
         assert_eq!(again, written, "a rewrite is stable");
-        if let (Ok(theirs), Ok(back)) = (&theirs, serde_json::from_slice::<Map<String, Value>>(&written)) {
+        if let (Ok(theirs), Ok(back)) = (
+            &theirs,
+            serde_json::from_slice::<Map<String, Value>>(&written),
+        ) {
             let lone_tag = theirs.len() == 1 && theirs.keys().all(|k| k.starts_with(' '));
             if !lone_tag {
                 assert_eq!(&back, theirs, "the rewrite holds the same object");

@@ -114,7 +114,10 @@ pub fn sign_django(payload_text: &str, ts: u64) -> String {
         }
     }
     digits.reverse();
-    let mut out = format!("{payload_text}:{}", String::from_utf8(digits).expect("ASCII"));
+    let mut out = format!(
+        "{payload_text}:{}",
+        String::from_utf8(digits).expect("ASCII")
+    );
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&derived).expect("any length");
     mac.update(out.as_bytes());
     out.push(':');
