@@ -143,7 +143,26 @@ pub(crate) struct Config {
     delete_suffix: String,
     /// `suffix` plus `; Max-Age=…` where the framework sends it.
     persistent_suffix: String,
+    /// Lifecycle (`src/lifecycle.rs`): absolute lifetime from the login
+    /// stamp, the application's validator, refresh throttling, clock skew.
+    pub(crate) max_lifetime: Option<Duration>,
+    pub(crate) validator: Option<crate::lifecycle::Validator>,
+    pub(crate) refresh_after: Option<Duration>,
+    pub(crate) clock_skew: Duration,
+    /// The time source; the system clock when `None`.
+    pub(crate) clock: Option<Clock>,
 }
+
+/// A time source (`SessionLayer::with_clock`).
+pub(crate) type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
+
+/// How far in the future a signed timestamp may be. In a fleet whose clocks
+/// differ by half a second, a cookie written by a node ahead and read within
+/// the same second by a node behind is one second in the future (both round
+/// down); itsdangerous rejects it and logs the user out. Five seconds covers
+/// that and clocks a few seconds apart, and extends no cookie's life by
+/// more than that.
+pub(crate) const DEFAULT_CLOCK_SKEW: Duration = Duration::from_secs(5);
 
 pub(crate) enum Expiry {
     /// A browser-session cookie (no `Expires`, no `Max-Age`).
@@ -207,12 +226,36 @@ impl Config {
             suffix: String::new(),
             delete_suffix: String::new(),
             persistent_suffix: String::new(),
+            max_lifetime: None,
+            validator: None,
+            refresh_after: None,
+            clock_skew: DEFAULT_CLOCK_SKEW,
+            clock: None,
         }
         .rebuilt()
     }
 
     pub(crate) fn format(&self) -> Format {
         self.codec.format()
+    }
+
+    /// Now, in seconds since the Unix epoch, by the layer's clock.
+    pub(crate) fn now(&self) -> u64 {
+        match &self.clock {
+            Some(_) => self.now_ms() / 1000,
+            None => unix_now(),
+        }
+    }
+
+    /// Now, in milliseconds since the Unix epoch, by the layer's clock.
+    pub(crate) fn now_ms(&self) -> u64 {
+        let now = self.clock.as_ref().map_or_else(SystemTime::now, |c| c());
+        now.duration_since(UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    }
+
+    pub(crate) fn clock_skew_secs(&self) -> u64 {
+        self.clock_skew.as_secs()
     }
 
     /// Whether the cookie is persistent: Flask's `_permanent` flag;
@@ -226,7 +269,7 @@ impl Config {
     /// framework's rules (the decode cache's check).
     pub(crate) fn is_fresh(&self, ts: u64, now: u64) -> bool {
         self.codec
-            .check_age(ts, now, Some(self.max_age_secs()))
+            .check_age(ts, now, Some(self.max_age_secs()), self.clock_skew_secs())
             .is_ok()
     }
 

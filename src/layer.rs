@@ -420,6 +420,129 @@ impl SessionLayer {
     pub fn with_decode_cache_bytes(self, bytes: usize) -> Self {
         self.update(|c| c.cache_bytes = bytes)
     }
+
+    /// An absolute lifetime (OWASP ASVS 5.0 V7.1), counted from the login
+    /// stamp that [`Session::renew`](crate::Session::renew) writes, which no
+    /// refresh extends: past it the session is empty and the response
+    /// deletes the cookie. A session without a stamp (written by a Python
+    /// peer, or before this option) is stamped on its first write by this
+    /// layer. The max age ([`with_max_age`](Self::with_max_age)) remains the
+    /// idle timeout.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tower_cookie_session::{Key, SessionLayer};
+    ///
+    /// // Idle for 30 minutes, or 12 hours after login, whichever comes first.
+    /// let layer = SessionLayer::new(Key::generate())
+    ///     .with_max_age(Duration::from_secs(30 * 60))
+    ///     .with_max_lifetime(Duration::from_secs(12 * 3600));
+    /// # let _ = layer;
+    /// ```
+    pub fn with_max_lifetime(self, lifetime: Duration) -> Self {
+        self.update(|c| c.max_lifetime = Some(lifetime))
+    }
+
+    /// A check of every verified session, run at most once per request,
+    /// after the signature verifies and before a handler sees any value or
+    /// a refresh re-signs the session: `false` makes the session empty and
+    /// deletes the cookie. [`SessionInfo`](crate::SessionInfo) gives the
+    /// login stamp, the signed timestamp and the values.
+    ///
+    /// This is how a logout can stick for a stateless cookie (OWASP ASVS
+    /// 5.0 V7.4.1, "disallowing tokens produced before a per-user date and
+    /// time"): keep, per user, the time of their last logout-everywhere, and
+    /// reject sessions stamped before it. The validator runs on every request
+    /// that uses the session, cache hits included (a revoked cookie never
+    /// lives on in the decode cache), with the session's lock held: it must
+    /// be an in-memory lookup (a map the application refreshes from its
+    /// database), never I/O. See `examples/logout_everywhere.rs`.
+    ///
+    /// ```
+    /// use std::collections::HashMap;
+    /// use std::sync::{Arc, RwLock};
+    /// use std::time::SystemTime;
+    /// use tower_cookie_session::{Key, SessionInfo, SessionLayer};
+    ///
+    /// let revoked_before: Arc<RwLock<HashMap<u64, SystemTime>>> = Arc::default();
+    /// let table = Arc::clone(&revoked_before);
+    /// let layer = SessionLayer::new(Key::generate()).with_validator(move |info: &SessionInfo| {
+    ///     let Ok(Some(user)) = info.get::<u64>("user_id") else { return true };
+    ///     match (table.read().unwrap().get(&user), info.issued_at()) {
+    ///         (Some(cutoff), Some(issued)) => issued > *cutoff,
+    ///         (Some(_), None) => false,
+    ///         (None, _) => true,
+    ///     }
+    /// });
+    /// # let _ = layer;
+    /// ```
+    pub fn with_validator<F>(self, validator: F) -> Self
+    where
+        F: Fn(&crate::SessionInfo<'_>) -> bool + Send + Sync + 'static,
+    {
+        self.update(|c| c.validator = Some(Arc::new(validator)))
+    }
+
+    /// Refresh a permanent session only when its signed timestamp is at
+    /// least this old (default: on every request, as Flask does with
+    /// `SESSION_REFRESH_EACH_REQUEST`). A 31-day session re-signed at most
+    /// once a minute loses nothing of its sliding expiry, and saves a
+    /// `Set-Cookie` and an HMAC on every other request; an untouched request
+    /// within the interval does not even verify the cookie. Applies to
+    /// [`with_refresh_each_request`](Self::with_refresh_each_request) under
+    /// every format (Django's `SESSION_SAVE_EVERY_REQUEST` too).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tower_cookie_session::{Key, SessionLayer};
+    ///
+    /// let layer = SessionLayer::new(Key::generate()).with_refresh_after(Duration::from_secs(60));
+    /// # let _ = layer;
+    /// ```
+    pub fn with_refresh_after(self, interval: Duration) -> Self {
+        self.update(|c| c.refresh_after = Some(interval))
+    }
+
+    /// Accept signed timestamps up to this far in the future (default 5 s;
+    /// whole seconds). itsdangerous rejects any: in a fleet whose clocks
+    /// differ by half a second, a cookie written by a node ahead and read by
+    /// a node behind within the same second is one second in the future,
+    /// and the user is logged out. This only widens what this layer
+    /// accepts: a Flask, Quart or Starlette node still rejects a cookie
+    /// signed by a node ahead of it (Django accepts any), so keep the clocks
+    /// of a mixed fleet synchronised (NTP); see the README, "Logging out for
+    /// real". `Duration::ZERO` is itsdangerous' rule.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tower_cookie_session::{Key, SessionLayer};
+    ///
+    /// let layer = SessionLayer::new(Key::generate()).with_clock_skew(Duration::from_secs(2));
+    /// # let _ = layer;
+    /// ```
+    pub fn with_clock_skew(self, skew: Duration) -> Self {
+        self.update(|c| c.clock_skew = skew)
+    }
+
+    /// The time source for signing, ages, lifetimes and refreshes (default:
+    /// the system clock). For tests and simulations: move time forward
+    /// without sleeping, or run a node whose clock is off.
+    ///
+    /// ```
+    /// use std::time::{Duration, SystemTime};
+    /// use tower_cookie_session::{Key, SessionLayer};
+    ///
+    /// // A node whose clock runs two seconds ahead.
+    /// let layer = SessionLayer::new(Key::generate())
+    ///     .with_clock(|| SystemTime::now() + Duration::from_secs(2));
+    /// # let _ = layer;
+    /// ```
+    pub fn with_clock<F>(self, clock: F) -> Self
+    where
+        F: Fn() -> std::time::SystemTime + Send + Sync + 'static,
+    {
+        self.update(|c| c.clock = Some(Arc::new(clock)))
+    }
 }
 
 fn warn_short_key_once(len: usize) {
@@ -472,6 +595,11 @@ impl fmt::Debug for Config {
             .field("oversize", &self.oversize)
             .field("compression", &self.compression)
             .field("decode_cache", &self.cache)
+            .field("max_lifetime", &self.max_lifetime)
+            .field("validator", &self.validator.is_some())
+            .field("refresh_after", &self.refresh_after)
+            .field("clock_skew", &self.clock_skew)
+            .field("clock", &self.clock.as_ref().map(|_| "custom"))
             .finish()
     }
 }

@@ -126,6 +126,7 @@ mod extract;
 pub mod flask;
 mod future;
 mod layer;
+mod lifecycle;
 mod request;
 mod save;
 mod service;
@@ -190,5 +191,6 @@ pub use crate::error::{
 };
 pub use crate::future::ResponseFuture;
 pub use crate::layer::SessionLayer;
+pub use crate::lifecycle::{SessionInfo, LOGIN_KEY};
 pub use crate::service::SessionService;
 pub use crate::session::Session;

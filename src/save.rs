@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 
 use crate::chunk::{self, ChunkSet};
 use crate::codec::Format;
-use crate::config::{unix_now, Config, Expiry};
+use crate::config::{Config, Expiry};
 use crate::state::{RequestInfo, State};
 use crate::SessionTooLarge;
 
@@ -90,22 +90,25 @@ fn save<B>(
     request: RequestInfo,
     res: &mut Response<B>,
 ) -> Result<Saved, SessionTooLarge> {
-    let accessed = session.is_accessed();
-    let modified = session.is_modified();
-    if !accessed && !modified {
+    let now = config.now();
+    if !session.is_accessed() && !session.is_modified() {
         // Untouched: only Flask's refresh of a permanent session can apply.
         let may_refresh = config.refresh_each_request && request.had_session_cookie;
-        if !may_refresh || !session.may_be_permanent() {
+        if !may_refresh || !session.may_be_permanent() || !session.refresh_due(config, now) {
             return Ok(Saved::Nothing);
         }
     }
+    // Read after the refresh check: loading the session may revoke it
+    // (lifetime, validator), which modifies it.
+    let (empty, permanent) = session.save_state(config);
+    let accessed = session.is_accessed();
+    let modified = session.is_modified();
     if accessed {
         add_vary_cookie(res.headers_mut());
     }
     if res.status().is_server_error() && !config.save_on_server_error {
         return Ok(Saved::Nothing);
     }
-    let (empty, permanent) = session.save_state(config);
     if empty {
         if !modified || !deletes(config, session, request) {
             return Ok(Saved::Nothing);
@@ -124,6 +127,9 @@ fn save<B>(
     if !(modified || (permanent && config.refresh_each_request)) {
         return Ok(Saved::Nothing);
     }
+    if !modified && !session.refresh_due(config, now) {
+        return Ok(Saved::Nothing);
+    }
     if !modified && HandlerCookies::scan(config, res.headers()).any() {
         // A refresh only renews what the client has; the inner service's
         // own cookie (a proxied logout, a handler's write) is newer.
@@ -133,7 +139,7 @@ fn save<B>(
         );
         return Ok(Saved::Nothing);
     }
-    let now = unix_now();
+    session.stamp_if_missing(config);
     let expiry = if permanent {
         let at =
             i64::try_from(now.saturating_add(config.cookie_lifetime_secs())).unwrap_or(i64::MAX);

@@ -133,21 +133,7 @@ impl Session {
     /// assert_eq!(session.get::<Vec<String>>("cart").unwrap().unwrap().len(), 2);
     /// ```
     pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, Error> {
-        let map = self.shared();
-        let Some(json) = map.get_json(key) else {
-            return Ok(None);
-        };
-        let error = || Error::deserialize(key, std::any::type_name::<T>());
-        // Only an object whose key starts with a space can be a Flask tag:
-        // without `" ` anywhere, or in a format without tags, the text is
-        // already the natural value.
-        if !self.state.format().tagged() || !json.as_bytes().windows(2).any(|w| w == b"\" ") {
-            return serde_json::from_str(json).map(Some).map_err(|_| error());
-        }
-        let wire: Value = serde_json::from_str(json).map_err(|_| error())?;
-        serde_json::from_value(tagged::untag(&wire))
-            .map(Some)
-            .map_err(|_| error())
+        read_value(&self.shared(), key, self.state.format().tagged())
     }
 
     /// The value under `key` in its natural JSON form. `None` if absent,
@@ -371,6 +357,53 @@ impl Session {
         }
     }
 
+    /// Starts a new login: call it at login and at every privilege change
+    /// (OWASP ASVS 5.0 V7.2.4). Stamps the session with the login time and
+    /// a random nonce under the reserved key [`LOGIN_KEY`](crate::LOGIN_KEY)
+    /// and marks it modified, so the response carries a cookie that differs
+    /// from every earlier one, and a validator can tell this login from
+    /// older copies ([`SessionInfo::issued_at`](crate::SessionInfo::issued_at)).
+    /// The absolute lifetime ([`SessionLayer::with_max_lifetime`](crate::SessionLayer::with_max_lifetime))
+    /// counts from here. The session's values are kept: to start from
+    /// nothing, [`clear`](Self::clear) first.
+    ///
+    /// A stateless cookie cannot be revoked by the server on its own: the
+    /// previous cookie still verifies until its timestamp expires, unless a
+    /// validator rejects its older stamp (see the README, "Logging out for
+    /// real").
+    ///
+    /// ```
+    /// use tower_cookie_session::Session;
+    ///
+    /// let session = Session::default();
+    /// session.insert("user_id", 7).unwrap();
+    /// session.renew();
+    /// assert!(session.issued_at().is_some() && session.is_modified());
+    /// ```
+    #[doc(alias = "cycle_id")]
+    #[doc(alias = "regenerate")]
+    pub fn renew(&self) {
+        let stamp = crate::lifecycle::stamp_json(self.state.now_ms(), self.state.format());
+        self.write(|map| map.insert_json(crate::LOGIN_KEY, stamp));
+        self.mark_modified();
+    }
+
+    /// When this session's login began: the stamp [`renew`](Self::renew)
+    /// wrote (or the first write under
+    /// [`with_max_lifetime`](crate::SessionLayer::with_max_lifetime)).
+    /// `None` for a session never stamped.
+    ///
+    /// ```
+    /// use tower_cookie_session::Session;
+    ///
+    /// assert_eq!(Session::default().issued_at(), None);
+    /// ```
+    #[must_use]
+    pub fn issued_at(&self) -> Option<std::time::SystemTime> {
+        self.read(crate::lifecycle::issued_at_ms)
+            .map(crate::lifecycle::ms_to_system_time)
+    }
+
     /// Whether the session was changed during this request.
     ///
     /// ```
@@ -437,9 +470,7 @@ impl Session {
         } else {
             crate::config::Expiry::Session
         };
-        let (token, _) = self
-            .state
-            .encode_for_save(config, crate::config::unix_now());
+        let (token, _) = self.state.encode_for_save(config, config.now());
         crate::chunk::plan(config, token.len(), config.attributes_len(&expiry))
             .map(|plan| plan.request_bytes)
     }
@@ -448,6 +479,29 @@ impl Session {
     pub(crate) fn cookie_name(&self) -> Option<&str> {
         self.state.config.as_deref().map(|c| c.name.as_str())
     }
+}
+
+/// `key`'s value deserialized from its natural form (untagged when the
+/// format has Flask's tags).
+pub(crate) fn read_value<T: DeserializeOwned>(
+    map: &RawMap,
+    key: &str,
+    tags: bool,
+) -> Result<Option<T>, Error> {
+    let Some(json) = map.get_json(key) else {
+        return Ok(None);
+    };
+    let error = || Error::deserialize(key, std::any::type_name::<T>());
+    // Only an object whose key starts with a space can be a Flask tag:
+    // without `" ` anywhere, or in a format without tags, the text is
+    // already the natural value.
+    if !tags || !json.as_bytes().windows(2).any(|w| w == b"\" ") {
+        return serde_json::from_str(json).map(Some).map_err(|_| error());
+    }
+    let wire: Value = serde_json::from_str(json).map_err(|_| error())?;
+    serde_json::from_value(tagged::untag(&wire))
+        .map(Some)
+        .map_err(|_| error())
 }
 
 /// The natural view of a stored value: parsed, untagged. `None` for what

@@ -17,7 +17,8 @@ use http::HeaderMap;
 use crate::cache::Entry;
 use crate::codec::raw::RawMap;
 use crate::codec::{Codec, Format};
-use crate::config::{unix_now, Config};
+use crate::config::Config;
+use crate::lifecycle;
 use crate::request::{CookieHeaders, RequestCookies};
 use crate::{DecodeError, DecodeErrorKind};
 
@@ -33,6 +34,8 @@ pub(crate) struct Data {
     loaded: bool,
     /// The request's cookie verified (Starlette deletes only such a session).
     verified: bool,
+    /// The verified session's signed timestamp.
+    signed_at: Option<u64>,
     /// The session, shared with the decode cache until a write copies its
     /// index (never its values).
     pub(crate) map: Arc<RawMap>,
@@ -69,6 +72,7 @@ impl State {
                 cookies: Cookies::Unparsed(headers),
                 loaded: false,
                 verified: false,
+                signed_at: None,
                 map: empty_map(),
             }),
             accessed: AtomicBool::new(false),
@@ -98,18 +102,80 @@ impl State {
         self.modified.load(Ordering::Acquire)
     }
 
-    /// The session map, verified and indexed on first use.
+    /// The session map, verified, admitted (lifetime, validator) and
+    /// indexed on first use.
     pub(crate) fn map<'a>(&self, data: &'a mut Data) -> &'a mut Arc<RawMap> {
         if !data.loaded {
             data.loaded = true;
             if let Some(config) = &self.config {
-                if let Some(map) = data.cookies(config).and_then(|c| load(config, c)) {
-                    data.map = map;
+                let now = config.now();
+                if let Some((map, ts)) = data.cookies(config).and_then(|c| load(config, c, now)) {
                     data.verified = true;
+                    data.signed_at = Some(ts);
+                    match lifecycle::admit(config, &map, ts, now) {
+                        Ok(()) => data.map = map,
+                        Err(refusal) => {
+                            // An empty session, modified: the response
+                            // deletes the cookie.
+                            tracing::debug!(cookie = %config.name, ?refusal, "session revoked");
+                            self.mark_modified();
+                        }
+                    }
                 }
             }
         }
         &mut data.map
+    }
+
+    /// The clock of the layer (the system's outside one), in milliseconds.
+    pub(crate) fn now_ms(&self) -> u64 {
+        match &self.config {
+            Some(config) => config.now_ms(),
+            None => std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+        }
+    }
+
+    /// Whether a refresh is due under `with_refresh_after`: the session's
+    /// signed timestamp is at least that old. Judged from the verified
+    /// session, else the cache, else the token's text unverified (a forged
+    /// young timestamp only skips a refresh; an old one goes on to verify).
+    pub(crate) fn refresh_due(&self, config: &Config, now: u64) -> bool {
+        let Some(after) = config.refresh_after else {
+            return true;
+        };
+        let mut data = self.lock();
+        let ts = if data.loaded {
+            data.signed_at
+        } else {
+            data.cookies(config)
+                .and_then(|c| c.token(config))
+                .and_then(|token| {
+                    config
+                        .cache
+                        .as_ref()
+                        .and_then(|c| c.get(&token))
+                        .map(|e| e.timestamp)
+                        .or_else(|| config.codec.timestamp_unverified(&token))
+                })
+        };
+        ts.is_none_or(|ts| now.saturating_sub(ts) >= after.as_secs())
+    }
+
+    /// Under `with_max_lifetime`, a session without a login stamp gets one
+    /// on its first write here.
+    pub(crate) fn stamp_if_missing(&self, config: &Config) {
+        if config.max_lifetime.is_none() {
+            return;
+        }
+        let mut data = self.lock();
+        let map = self.map(&mut data);
+        if map.is_empty() || lifecycle::issued_at_ms(map).is_some() {
+            return;
+        }
+        let stamp = lifecycle::stamp_json(config.now_ms(), config.format());
+        Arc::make_mut(map).insert_json(crate::LOGIN_KEY, stamp);
     }
 
     /// The map, for writing: copies a shared index first.
@@ -162,7 +228,7 @@ impl State {
             return false;
         };
         if let Some(entry) = config.cache.as_ref().and_then(|c| c.get(&token)) {
-            return entry.permanent && config.is_fresh(entry.timestamp, unix_now());
+            return entry.permanent && config.is_fresh(entry.timestamp, config.now());
         }
         match config.format() {
             Format::Flask | Format::Quart => Codec::may_be_permanent_unverified(&token),
@@ -238,15 +304,16 @@ impl Data {
     }
 }
 
-/// The session, from the cache or by verifying and indexing the cookie.
-/// A bad cookie is no session, as in Flask; never an error.
-fn load(config: &Config, cookies: &RequestCookies) -> Option<Arc<RawMap>> {
+/// The session and its signed timestamp, from the cache or by verifying
+/// and indexing the cookie. A bad cookie is no session, as in Flask; never
+/// an error.
+fn load(config: &Config, cookies: &RequestCookies, now: u64) -> Option<(Arc<RawMap>, u64)> {
     let token = cookies.token(config)?;
-    let (now, max_age) = (unix_now(), config.max_age_secs());
+    let max_age = config.max_age_secs();
     if let Some(cache) = &config.cache {
         if let Some(entry) = cache.get(&token) {
             if config.is_fresh(entry.timestamp, now) {
-                return Some(Arc::clone(&entry.map));
+                return Some((Arc::clone(&entry.map), entry.timestamp));
             }
             cache.remove(&token);
             tracing::debug!(cookie = %config.name, "ignoring session cookie: expired");
@@ -255,7 +322,11 @@ fn load(config: &Config, cookies: &RequestCookies) -> Option<Arc<RawMap>> {
     }
     let decoded = std::str::from_utf8(&token)
         .map_err(|_| DecodeError::new(DecodeErrorKind::Malformed, "not ASCII"))
-        .and_then(|text| config.codec.decode_raw(text, now, Some(max_age)));
+        .and_then(|text| {
+            config
+                .codec
+                .decode_raw(text, now, Some(max_age), config.clock_skew_secs())
+        });
     match decoded {
         Ok((map, ts)) => {
             let map = Arc::new(map);
@@ -266,7 +337,7 @@ fn load(config: &Config, cookies: &RequestCookies) -> Option<Arc<RawMap>> {
                     Entry::new(Arc::clone(&map), ts, permanent, token.len()),
                 );
             }
-            Some(map)
+            Some((map, ts))
         }
         Err(error) => {
             tracing::debug!(cookie = %config.name, %error, "ignoring session cookie");
@@ -285,6 +356,7 @@ fn empty_map() -> Arc<RawMap> {
 mod tests {
     use super::*;
     use crate::cache::DecodeCache;
+    use crate::config::unix_now;
     use crate::Key;
     use serde_json::json;
 

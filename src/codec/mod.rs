@@ -380,13 +380,16 @@ impl Codec {
     }
 
     /// Verifies `value` and indexes its payload without parsing its values.
+    /// `skew`: how far in the future a timestamp may be (the layer's
+    /// `with_clock_skew`; itsdangerous allows none).
     pub(crate) fn decode_raw(
         &self,
         value: &str,
         now: u64,
         max_age: Option<u64>,
+        skew: u64,
     ) -> Result<(raw::RawMap, u64), DecodeError> {
-        let (payload, timestamp) = self.verify(value, now, max_age)?;
+        let (payload, timestamp) = self.verify(value, now, max_age, skew)?;
         Ok((raw::RawMap::parse(payload, self.format)?, timestamp))
     }
 
@@ -453,7 +456,7 @@ impl Codec {
         now: u64,
         max_age: Option<u64>,
     ) -> Result<Map<String, Value>, DecodeError> {
-        let (raw, _) = self.verify(value, now, max_age)?;
+        let (raw, _) = self.verify(value, now, max_age, 0)?;
         match self.format {
             Format::Django => parse_payload(latin1_as_utf8(raw).as_bytes()),
             Format::Flask | Format::Quart | Format::Starlette => parse_payload(&raw),
@@ -487,6 +490,7 @@ impl Codec {
         value: &str,
         now: u64,
         max_age: Option<u64>,
+        skew: u64,
     ) -> Result<(Vec<u8>, u64), DecodeError> {
         use DecodeErrorKind::{BadPayload, BadSignature, Malformed};
         let separator = self.format.separator();
@@ -517,7 +521,7 @@ impl Codec {
             }
         }
         .ok_or(DecodeError::new(Malformed, "malformed timestamp"))?;
-        self.check_age(ts, now, max_age)?;
+        self.check_age(ts, now, max_age, skew)?;
         let (compressed, payload) = match payload.strip_prefix('.') {
             Some(rest) if self.format.compresses() => (true, rest),
             _ => (false, payload),
@@ -541,19 +545,22 @@ impl Codec {
 
 impl Codec {
     /// Whether a value signed at `ts` is still good at `now`: the
-    /// framework's age rules (see [`Codec::decode`]).
+    /// framework's age rules (see [`Codec::decode`]), with timestamps up to
+    /// `skew` seconds in the future accepted.
     pub(crate) fn check_age(
         &self,
         ts: u64,
         now: u64,
         max_age: Option<u64>,
+        skew: u64,
     ) -> Result<(), DecodeError> {
         use DecodeErrorKind::Expired;
         if ts > now {
-            return if self.format.rejects_future() {
+            return if self.format.rejects_future() && ts - now > skew {
                 Err(DecodeError::new(Expired, "timestamp is in the future"))
             } else {
-                // Django: a negative age is never past max_age.
+                // Django, or within the skew: a negative age is never past
+                // max_age.
                 Ok(())
             };
         }
@@ -561,6 +568,23 @@ impl Codec {
             return Err(DecodeError::new(Expired, "older than max_age"));
         }
         Ok(())
+    }
+}
+
+impl Codec {
+    /// The signed timestamp as `token`'s text states it, **unverified**:
+    /// only for decisions that are safe on forged input (whether a refresh
+    /// is due).
+    pub(crate) fn timestamp_unverified(&self, token: &[u8]) -> Option<u64> {
+        let separator = u8::try_from(self.format.separator()).ok()?;
+        let mut parts = token.rsplitn(3, |b| *b == separator);
+        let (_sig, ts) = (parts.next()?, parts.next()?);
+        parts.next()?;
+        let ts = std::str::from_utf8(ts).ok()?;
+        match self.format {
+            Format::Django => encoding::base62_decode(ts),
+            Format::Flask | Format::Quart | Format::Starlette => encoding::timestamp_decode(ts),
+        }
     }
 }
 

@@ -74,7 +74,7 @@ fn check_valid(format: Format) {
         let codec = codec(format, case);
         let (now, max_age) = (u64_of(case, "now"), u64_of(case, "max_age"));
         let (map, ts) = codec
-            .decode_raw(str_of(case, "cookie"), now, Some(max_age))
+            .decode_raw(str_of(case, "cookie"), now, Some(max_age), 0)
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(ts, u64_of(case, "timestamp"), "{name}");
         let expected_keys: Vec<&str> = case["session"]
@@ -116,7 +116,7 @@ fn check_rejected(format: Format) {
         let (now, max_age) = (u64_of(case, "now"), u64_of(case, "max_age"));
         let cookie = str_of(case, "cookie");
         let expected = str_of(case, "expected_kind");
-        let result = codec.decode_raw(cookie, now, Some(max_age));
+        let result = codec.decode_raw(cookie, now, Some(max_age), 0);
         if expected == "any" && str_of(case, "framework_result").starts_with("accepted") {
             // The framework accepts it (Django reads raw UTF-8 as Latin-1):
             // either answer is defensible, but an answer must not panic.

@@ -60,7 +60,7 @@ fn every_flask_vector_round_trips_byte_exact_through_a_write_of_another_key() {
             let now = case["now"].as_u64().unwrap();
             let cookie = case["cookie"].as_str().unwrap();
             let (mut map, _) = codec
-                .decode_raw(cookie, now, None)
+                .decode_raw(cookie, now, None, 0)
                 .unwrap_or_else(|e| panic!("{list}/{name}: {e}"));
             map.insert_json("rust_added", "1".to_owned());
             let (written, _) = codec.encode_raw(&map, now, |_| Deflate::Flask);
