@@ -14,7 +14,9 @@
 //! * `MAX_TOTAL_BYTES` — the session's cookie budget,
 //!   [`SessionLayer::with_max_total_bytes`] (optional, default 7168);
 //! * `MAX_CHUNKS` — [`SessionLayer::with_max_chunks`] (optional, default 99;
-//!   `1` never chunks, so every session stays readable by Flask).
+//!   `1` never chunks, so every session stays readable by Flask);
+//! * `CLOCK_OFFSET_SECS` — run this node's clock that far ahead
+//!   ([`SessionLayer::with_clock`]; the clock-skew checks).
 //!
 //! ```sh
 //! SECRET_KEY=dev PORT=3000 cargo run --example flask_interop
@@ -32,6 +34,8 @@
 //! * `POST /permanent` with `{"on": bool}`; `POST /clear`; `POST /counter`;
 //! * `POST /login` with `{"user"}`, `POST /logout` (clears the session),
 //!   `GET /whoami` → `{"user": name or null}`;
+//! * `POST /renew` ([`Session::renew`]) and `GET /issued` →
+//!   `{"issued_at_ms": n or null}`, the login stamp;
 //! * `POST /cart/add` with `{"item", "qty"}` (a `{item: qty}` object under
 //!   `cart`), `GET /cart` → `{"cart": {...}}`.
 //!
@@ -233,6 +237,20 @@ async fn cart(session: Session) -> Reply {
     Ok(Json(json!({ "cart": cart })))
 }
 
+/// A new login stamp ([`Session::renew`]); returns it in milliseconds.
+async fn renew(session: Session) -> Json<Value> {
+    session.renew();
+    issued(session).await
+}
+
+async fn issued(session: Session) -> Json<Value> {
+    let ms = session
+        .issued_at()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map(|d| d.as_millis() as u64);
+    Json(json!({ "issued_at_ms": ms }))
+}
+
 fn app(layer: SessionLayer) -> Router {
     Router::new()
         .route("/state", get(state))
@@ -247,6 +265,8 @@ fn app(layer: SessionLayer) -> Router {
         .route("/whoami", get(whoami))
         .route("/cart", get(cart))
         .route("/cart/add", post(cart_add))
+        .route("/renew", post(renew))
+        .route("/issued", get(issued))
         .layer(layer)
 }
 
@@ -286,6 +306,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     if let Ok(chunks) = env::var("MAX_CHUNKS") {
         layer = layer.with_max_chunks(chunks.parse()?);
+    }
+    // The clock-skew suite runs this node ahead of the Flask one.
+    if let Ok(offset) = env::var("CLOCK_OFFSET_SECS") {
+        let offset = Duration::from_secs(offset.parse()?);
+        layer = layer.with_clock(move || std::time::SystemTime::now() + offset);
     }
 
     let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port)).await?;

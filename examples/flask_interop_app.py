@@ -8,6 +8,9 @@ Configuration (environment):
   SECRET_KEY            the current key (required)
   SECRET_KEY_FALLBACKS  comma-separated older keys (optional)
   PORT                  port to bind on 127.0.0.1 (default 5000)
+  CLOCK_OFFSET          run this app's clock that many seconds ahead (optional;
+                        the clock-skew checks: itsdangerous signs and checks
+                        ages with time.time())
 
 Run:  target/venv/bin/python examples/flask_interop_app.py
 (served by waitress, a real WSGI server; `app` is also importable for
@@ -38,8 +41,17 @@ import datetime as dt
 import os
 import uuid
 
+import time
+
 from flask import Flask, abort, flash, get_flashed_messages, jsonify, request, session
 from markupsafe import Markup
+
+# A node whose clock is off: itsdangerous reads time.time() when it signs
+# and when it checks a cookie's age.
+_CLOCK_OFFSET = float(os.environ.get("CLOCK_OFFSET") or 0)
+if _CLOCK_OFFSET:
+    _system_time = time.time
+    time.time = lambda: _system_time() + _CLOCK_OFFSET
 
 app = Flask(__name__)
 app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or None

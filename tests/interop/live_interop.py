@@ -709,6 +709,96 @@ class Suite:
         self.rust_cookies.clear()
         self.rust_mismatches.clear()
 
+    # ------------------------------------------- phase 5: lifecycle and clock skew
+    def run_phase5(self) -> None:
+        """The login stamp Rust writes crosses Flask untouched; clocks 2 s apart."""
+
+        def stamp():
+            self.req(self.rust, "POST", "/clear")
+            self.expected = {}
+            self.counter(self.flask)
+            issued = self.req(self.rust, "POST", "/renew").json().get("issued_at_ms")
+            R.check("rust renew: a login stamp", isinstance(issued, int), f"{issued!r}")
+            fs = self.state(self.flask)
+            got = fs.get("_tcs_login")
+            R.check(
+                "flask reads the reserved key _tcs_login: {at_ms, nonce}",
+                isinstance(got, dict) and got.get("at_ms") == issued and isinstance(got.get("nonce"), str),
+                dumps(fs),
+            )
+            self.expected["_tcs_login"] = got
+            self.counter(self.flask)
+            self.write(self.flask, "str", "from_flask", "x", "x")
+            self.agree("flask wrote twice: the stamp is kept")
+            again = self.req(self.rust, "GET", "/issued").json().get("issued_at_ms")
+            R.check("rust reads the same login stamp after flask's writes", again == issued, f"{again!r} vs {issued!r}")
+
+        def flask_ahead():
+            os.environ["CLOCK_OFFSET"] = "2"
+            try:
+                self.flask.start(self.key, [K0, K1])
+            finally:
+                del os.environ["CLOCK_OFFSET"]
+            self.req(self.rust, "POST", "/clear")
+            self.expected = {}
+            lost = []
+            for i in range(30):
+                side = self.flask if i % 2 == 0 else self.rust
+                want = self.expected.get("counter", 0) + 1
+                got = self.req(side, "POST", "/counter").json().get("counter")
+                self.expected["counter"] = want
+                if got != want:
+                    lost.append(f"#{i + 1} on {side.name}: {got} != {want}")
+                    self.expected["counter"] = got if isinstance(got, int) else want
+            R.check(
+                "flask's clock 2 s ahead: 30 alternating requests, no session lost (rust accepts up to 5 s of skew)",
+                not lost,
+                "\n".join(lost),
+            )
+            self.flask.start(self.key, [K0, K1])
+
+        def rust_ahead():
+            os.environ["CLOCK_OFFSET_SECS"] = "2"
+            try:
+                self.rust.start(self.key, [K0, K1])
+            finally:
+                del os.environ["CLOCK_OFFSET_SECS"]
+            self.req(self.rust, "POST", "/clear")
+            self.expected = {}
+            self.counter(self.flask)
+            self.counter(self.rust)
+            fs = self.state(self.flask)
+            # The documented outcome: itsdangerous rejects any timestamp in
+            # the future, so a Flask node behind reads the Rust node's fresh
+            # cookie as no session until its clock passes the timestamp.
+            R.check(
+                "rust's clock 2 s ahead: flask reads rust's fresh cookie as no session (documented)",
+                fs == {},
+                dumps(fs),
+            )
+            time.sleep(2.5)
+            fs = self.state(self.flask)
+            R.check(
+                "once flask's clock passes the timestamp, it reads the session",
+                fs.get("counter") == 2,
+                dumps(fs),
+            )
+            self.rust.start(self.key, [K0, K1])
+
+        self.step("login stamp crosses flask", stamp)
+        R.check(
+            f"phase 5: the {len(self.rust_cookies)} stamped cookies rust issued are byte-identical to Flask's encoding",
+            bool(self.rust_cookies) and not self.rust_mismatches,
+            "\n".join(self.rust_mismatches[:5]) or "no cookie issued",
+        )
+        self.rust_cookies.clear()
+        self.rust_mismatches.clear()
+        self.step("flask ahead", flask_ahead)
+        self.step("rust ahead", rust_ahead)
+        # A node ahead signs timestamps Flask rejects: not Flask's bytes.
+        self.rust_cookies.clear()
+        self.rust_mismatches.clear()
+
     def run(self) -> None:
         print(f"# phase 1: SECRET_KEY=K1 (rust {self.rust.base}, flask {self.flask.base})", flush=True)
         self.run_phase1()
@@ -724,6 +814,8 @@ class Suite:
         self.run_phase3()
         print("# phase 4: Compression::Auto", flush=True)
         self.run_phase4()
+        print("# phase 5: login stamp, clock skew", flush=True)
+        self.run_phase5()
 
 
 def _on_sigterm(signum, _frame) -> None:
