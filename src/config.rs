@@ -178,7 +178,7 @@ fn lifetime_attributes(format: Format) -> (bool, bool) {
     match format {
         Format::Flask | Format::Quart => (false, true),
         Format::Starlette => (true, false),
-        Format::Django => (true, true),
+        Format::Django | Format::Encrypted => (true, true),
     }
 }
 
@@ -191,20 +191,21 @@ impl Config {
     /// The defaults of `codec`'s framework: cookie name, lifetime and
     /// refresh; the browser-facing ones (Secure, HttpOnly, SameSite=Lax)
     /// are the same for all.
-    pub(crate) fn for_codec(codec: Codec) -> Self {
+    pub(crate) fn for_codec(mut codec: Codec) -> Self {
         let format = codec.format();
         let name = match format {
             Format::Django => "sessionid",
-            Format::Flask | Format::Quart | Format::Starlette => "session",
+            Format::Flask | Format::Quart | Format::Starlette | Format::Encrypted => "session",
         }
         .to_owned();
+        codec.set_context(&name);
         Self {
             codec,
             chunk_names: chunk_names(&name),
             name,
             max_age: match format {
                 Format::Flask | Format::Quart => DEFAULT_MAX_AGE,
-                Format::Starlette | Format::Django => TWO_WEEKS,
+                Format::Starlette | Format::Django | Format::Encrypted => TWO_WEEKS,
             },
             path: "/".to_owned(),
             domain: None,
@@ -220,7 +221,14 @@ impl Config {
             max_total_bytes: DEFAULT_MAX_TOTAL_BYTES,
             max_chunks: DEFAULT_MAX_CHUNKS,
             oversize: OversizePolicy::ServerError,
-            compression: Compression::Auto,
+            // Compressing attacker-influenced data with secrets and then
+            // encrypting leaks through the length (CRIME, BREACH): the
+            // encrypted format compresses only when asked to.
+            compression: if format == Format::Encrypted {
+                Compression::Never
+            } else {
+                Compression::Auto
+            },
             cache_bytes: DEFAULT_DECODE_CACHE_BYTES,
             cache: None,
             suffix: String::new(),
@@ -276,7 +284,7 @@ impl Config {
     /// The value a deletion cookie carries: what the framework sends.
     pub(crate) fn deletion_value(&self) -> &'static str {
         match self.format() {
-            Format::Flask | Format::Quart => "",
+            Format::Flask | Format::Quart | Format::Encrypted => "",
             Format::Starlette => "null",
             Format::Django => "\"\"",
         }
@@ -318,6 +326,7 @@ impl Config {
         }
         name.clone_into(&mut self.name);
         self.chunk_names = chunk_names(name);
+        self.codec.set_context(name);
         Ok(())
     }
 

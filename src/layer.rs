@@ -119,6 +119,38 @@ impl SessionLayer {
         Self::for_codec(Codec::django(key))
     }
 
+    /// A layer that keeps the session **encrypted**, for applications with
+    /// no Python peer: the client can neither read nor change it.
+    ///
+    /// AES-256-GCM-SIV with a random nonce per write, under a key derived
+    /// from `key` with HKDF-SHA256 and a purpose label (never the secret
+    /// itself, never a signing key). The cookie name is associated data (a
+    /// cookie moved to another name fails), the signed timestamp is inside
+    /// the authenticated plaintext, and the token starts with a version
+    /// byte; see the README, "Signed or encrypted?". Everything else works
+    /// as for the signed formats: fallback keys decrypt while the main key
+    /// encrypts ([`with_fallback_keys`](Self::with_fallback_keys)), the
+    /// max age is an authenticated expiry, sessions are chunked under the
+    /// budget, the decode cache and lazy values apply, and so do the
+    /// lifecycle options. Values are plain JSON (no Flask tags).
+    ///
+    /// Defaults: cookie `session`, two weeks, `Max-Age` and `Expires` on
+    /// every write, a cookie written only when the session changed, and
+    /// **no compression** (see [`with_compression`](Self::with_compression)
+    /// for why). `with_salt`, `with_key_derivation` and `with_digest` have
+    /// no effect on this format.
+    ///
+    /// ```
+    /// use tower_cookie_session::{Key, SessionLayer};
+    ///
+    /// let layer = SessionLayer::encrypted(Key::generate())
+    ///     .with_fallback_keys([Key::new("the previous secret, still decrypting").unwrap()]);
+    /// # let _ = layer;
+    /// ```
+    pub fn encrypted(key: Key) -> Self {
+        Self::for_codec(Codec::encrypted(key, "session"))
+    }
+
     fn for_codec(codec: Codec) -> Self {
         let len = codec.key_len();
         if len < 32 {
@@ -394,6 +426,18 @@ impl SessionLayer {
 
     /// When to deflate the payload (default [`Compression::Auto`]: from 1536
     /// bytes of JSON, where it sheds hundreds of bytes per request). [`Compression::Flask`] reproduces Flask's cookies byte for byte.
+    /// Starlette's format has no compressed form: there it changes nothing.
+    ///
+    /// # Encrypted sessions
+    ///
+    /// Under [`SessionLayer::encrypted`] the default is
+    /// [`Compression::Never`], and turning it on is a security decision:
+    /// compressing data an attacker can influence (a search term, a form
+    /// field echoed into the session) together with a secret (a CSRF token,
+    /// an API key) and then encrypting it leaks the secret through the
+    /// cookie's length, one guessed character at a time (the CRIME and
+    /// BREACH attacks). Opt in only for sessions that hold no secret, or no
+    /// attacker-influenced data.
     ///
     /// ```
     /// use tower_cookie_session::{Compression, Key, SessionLayer};

@@ -14,7 +14,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
 
 use crate::codec::raw::RawMap;
 use crate::codec::{json, Format};
@@ -109,12 +108,11 @@ pub(crate) fn ms_to_system_time(ms: u64) -> SystemTime {
 /// seconds: a login in the same second as a logout-everywhere must still
 /// be told apart from the sessions that logout revoked.
 pub(crate) fn issued_at_ms(map: &RawMap) -> Option<u64> {
-    #[derive(Deserialize)]
-    struct Stamp {
-        at_ms: u64,
-    }
     let json = map.get_json(LOGIN_KEY)?;
-    serde_json::from_str::<Stamp>(json).ok().map(|s| s.at_ms)
+    serde_json::from_str::<serde_json::Value>(json)
+        .ok()?
+        .get("at_ms")?
+        .as_u64()
 }
 
 /// A fresh stamp at `now_ms` as JSON text in `format`'s layout. The nonce

@@ -214,7 +214,7 @@ fn deletes(config: &Config, session: &State, request: RequestInfo) -> bool {
     let carried = request.had_session_cookie || request.carried.iter().next().is_some();
     match config.format() {
         Format::Flask | Format::Quart => true,
-        Format::Django => carried,
+        Format::Django | Format::Encrypted => carried,
         Format::Starlette => carried && session.request_verified(),
     }
 }

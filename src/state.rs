@@ -233,7 +233,7 @@ impl State {
         match config.format() {
             Format::Flask | Format::Quart => Codec::may_be_permanent_unverified(&token),
             // Permanent unless `_permanent` says otherwise: the load decides.
-            Format::Starlette | Format::Django => true,
+            Format::Starlette | Format::Django | Format::Encrypted => true,
         }
     }
 

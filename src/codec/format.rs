@@ -22,6 +22,8 @@ pub(crate) enum Format {
     Quart,
     Starlette,
     Django,
+    /// This crate's own encrypted format (`sealed.rs`): no Python peer.
+    Encrypted,
 }
 
 impl Format {
@@ -31,7 +33,7 @@ impl Format {
             Self::Flask => Style::FLASK,
             Self::Quart => Style::QUART,
             Self::Starlette => Style::STARLETTE,
-            Self::Django => Style::DJANGO,
+            Self::Django | Self::Encrypted => Style::DJANGO,
         }
     }
 
@@ -45,6 +47,8 @@ impl Format {
         match self {
             Self::Flask | Self::Quart | Self::Starlette => '.',
             Self::Django => ':',
+            // Unused: an encrypted token is one base64url string.
+            Self::Encrypted => '.',
         }
     }
 

@@ -49,6 +49,7 @@ pub(crate) mod raw;
 #[cfg(test)]
 mod rewrite_tests;
 pub(crate) mod scan;
+mod sealed;
 pub(crate) mod tagged;
 pub(crate) mod tagging;
 
@@ -108,6 +109,10 @@ pub struct Codec {
     format: Format,
     /// Derived from the fields above; `signers[0]` signs, all verify.
     signers: Vec<Signer>,
+    /// The encrypted format's ciphers (`keys[0]` seals, all open).
+    sealer: Option<sealed::Sealer>,
+    /// The cookie name, the encrypted format's associated data.
+    context: String,
 }
 
 impl Codec {
@@ -214,6 +219,25 @@ impl Codec {
         )
     }
 
+    /// The encrypted format (`SessionLayer::encrypted`), bound to the
+    /// cookie name `context`.
+    pub(crate) fn encrypted(key: Key, context: &str) -> Self {
+        let mut codec = Self::build(
+            key,
+            Format::Encrypted,
+            "",
+            KeyDerivation::Hmac,
+            Digest::Sha256,
+        );
+        context.clone_into(&mut codec.context);
+        codec
+    }
+
+    /// The cookie name an encrypted token is bound to.
+    pub(crate) fn set_context(&mut self, context: &str) {
+        context.clone_into(&mut self.context);
+    }
+
     fn build(
         key: Key,
         format: Format,
@@ -229,6 +253,8 @@ impl Codec {
             digest,
             format,
             signers: Vec::new(),
+            sealer: None,
+            context: String::new(),
         };
         codec.derive();
         codec
@@ -312,6 +338,9 @@ impl Codec {
             .chain(self.fallbacks.iter().rev())
             .map(|k| Signer::new(k, salt, self.derivation, self.digest))
             .collect();
+        self.sealer = (self.format == Format::Encrypted).then(|| {
+            sealed::Sealer::new(std::iter::once(&self.key).chain(self.fallbacks.iter().rev()))
+        });
     }
 
     /// The cookie value for `session` signed at `timestamp` (seconds since
@@ -401,6 +430,9 @@ impl Codec {
 
     fn sign_raw(&self, raw: &[u8], compressed: Option<&[u8]>, timestamp: u64) -> String {
         let payload = compressed.unwrap_or(raw);
+        if let Some(sealer) = &self.sealer {
+            return sealer.seal(&self.context, timestamp, payload, compressed.is_some());
+        }
         let separator = self.format.separator();
         let sig_len = self.signers[0].output_len().div_ceil(3) * 4;
         let mut out = String::with_capacity(payload.len().div_ceil(3) * 4 + 16 + sig_len);
@@ -409,14 +441,14 @@ impl Codec {
         }
         match self.format {
             Format::Starlette => encoding::std_b64_append(payload, &mut out),
-            Format::Flask | Format::Quart | Format::Django => {
+            Format::Flask | Format::Quart | Format::Django | Format::Encrypted => {
                 encoding::b64_append(payload, &mut out)
             }
         }
         out.push(separator);
         match self.format {
             Format::Django => encoding::base62_append(timestamp, &mut out),
-            Format::Flask | Format::Quart | Format::Starlette => {
+            Format::Flask | Format::Quart | Format::Starlette | Format::Encrypted => {
                 encoding::timestamp_append(timestamp, &mut out)
             }
         }
@@ -459,7 +491,9 @@ impl Codec {
         let (raw, _) = self.verify(value, now, max_age, 0)?;
         match self.format {
             Format::Django => parse_payload(latin1_as_utf8(raw).as_bytes()),
-            Format::Flask | Format::Quart | Format::Starlette => parse_payload(&raw),
+            Format::Flask | Format::Quart | Format::Starlette | Format::Encrypted => {
+                parse_payload(&raw)
+            }
         }
     }
 
@@ -493,6 +527,19 @@ impl Codec {
         skew: u64,
     ) -> Result<(Vec<u8>, u64), DecodeError> {
         use DecodeErrorKind::{BadPayload, BadSignature, Malformed};
+        if let Some(sealer) = &self.sealer {
+            let opened = sealer.open(&self.context, value)?;
+            self.check_age(opened.timestamp, now, max_age, skew)?;
+            let payload = if opened.deflated {
+                compress::decompress(&opened.payload).ok_or(DecodeError::new(
+                    BadPayload,
+                    "payload is not a valid zlib stream",
+                ))?
+            } else {
+                opened.payload
+            };
+            return Ok((payload, opened.timestamp));
+        }
         let separator = self.format.separator();
         // Split from the right: a compressed payload itself starts with '.'.
         let (signed, sig_text) = value
@@ -516,7 +563,7 @@ impl Codec {
             .ok_or(DecodeError::new(Malformed, "timestamp missing"))?;
         let ts = match self.format {
             Format::Django => encoding::base62_decode(ts_text),
-            Format::Flask | Format::Quart | Format::Starlette => {
+            Format::Flask | Format::Quart | Format::Starlette | Format::Encrypted => {
                 encoding::timestamp_decode(ts_text)
             }
         }
@@ -528,7 +575,9 @@ impl Codec {
         };
         let bytes = match self.format {
             Format::Starlette => encoding::std_b64_decode(payload),
-            Format::Flask | Format::Quart | Format::Django => encoding::b64_decode(payload),
+            Format::Flask | Format::Quart | Format::Django | Format::Encrypted => {
+                encoding::b64_decode(payload)
+            }
         }
         .ok_or(DecodeError::new(BadPayload, "payload is not base64"))?;
         let raw = if compressed {
@@ -583,7 +632,9 @@ impl Codec {
         let ts = std::str::from_utf8(ts).ok()?;
         match self.format {
             Format::Django => encoding::base62_decode(ts),
-            Format::Flask | Format::Quart | Format::Starlette => encoding::timestamp_decode(ts),
+            Format::Flask | Format::Quart | Format::Starlette | Format::Encrypted => {
+                encoding::timestamp_decode(ts)
+            }
         }
     }
 }
@@ -621,6 +672,7 @@ impl fmt::Debug for Codec {
             .field("key_derivation", &self.derivation)
             .field("digest", &self.digest)
             .field("format", &self.format)
+            .field("sealer", &self.sealer)
             .finish_non_exhaustive()
     }
 }

@@ -84,7 +84,7 @@ impl RawMap {
     pub(crate) fn parse(payload: Vec<u8>, format: Format) -> Result<Self, DecodeError> {
         let text = match format {
             Format::Django => super::latin1_as_utf8(payload),
-            Format::Flask | Format::Quart | Format::Starlette => {
+            Format::Flask | Format::Quart | Format::Starlette | Format::Encrypted => {
                 String::from_utf8(payload).map_err(|_| bad("payload is not UTF-8"))?
             }
         };
@@ -327,7 +327,7 @@ impl RawMap {
         }
         match format {
             Format::Flask => self.write_sorted(out),
-            Format::Quart | Format::Starlette | Format::Django => {
+            Format::Quart | Format::Starlette | Format::Django | Format::Encrypted => {
                 self.write_in_order(format.style(), out);
             }
         }
