@@ -1,6 +1,7 @@
 //! Full requests through an axum `Router` with `SessionLayer`, side by side
 //! in one process with a bare router (no-op layer, same `Cookie` header),
-//! tower-sessions + `MemoryStore` (read + write, and read only), axum-extra's `SignedCookieJar`, and the
+//! tower-sessions + `MemoryStore` (read + write, and read only), axum-extra's `SignedCookieJar` and
+//! `PrivateCookieJar` (beside the encrypted layer), and the
 //! floor (the least work a signed JSON cookie needs). Ends with a table of
 //! overheads and ratios computed from this run's medians, and an interleaved
 //! A/B timing of the sub-microsecond overheads (untouched, read), which on a
@@ -207,6 +208,8 @@ fn summary(since: SystemTime) {
     // Δ of a row over the bare router sent the same Cookie header.
     let delta = |g: &str, name: &str| {
         let bare = match name {
+            n if n.starts_with("enc_") => "bare_enc",
+            n if n.starts_with("private_") => "bare_private",
             n if n.ends_with("_cold") => "bare_cold",
             n if n.starts_with("tower_sessions") => "bare_ts",
             n if n.starts_with("jar") => "bare_jar",
@@ -272,6 +275,24 @@ fn summary(since: SystemTime) {
             d("read_write_flask"),
             fmt_ns(floor),
             fmt_ns(floor_z),
+        );
+    }
+    println!("\nEncrypted (`SessionLayer::encrypted`, AES-256-GCM-SIV) beside signed, and axum-extra's PrivateCookieJar (AES-256-GCM) doing the same work (JSON parse, read one key; + write one key, serialize, encrypt):\n");
+    println!("| size | signed read cold Δ | encrypted read Δ hit / cold | private jar read Δ | signed r+w cold Δ | encrypted r+w Δ hit / cold | private jar r+w Δ |");
+    println!("|---|---|---|---|---|---|---|");
+    for (label, _) in SIZES {
+        let g = format!("req_{label}");
+        let d = |name| fmt_ns(delta(&g, name));
+        println!(
+            "| {label} | {} | {} / {} | {} | {} | {} / {} | {} |",
+            d("read_cold"),
+            d("enc_read"),
+            d("enc_read_cold"),
+            d("private_jar_read"),
+            d("read_write_cold"),
+            d("enc_read_write"),
+            d("enc_read_write_cold"),
+            d("private_jar_json"),
         );
     }
     println!("\nThe peers (Δ over their own bare router):\n");

@@ -171,6 +171,33 @@ pub mod fuzzing {
         Some(out)
     }
 
+    fn encrypted_codec() -> &'static crate::codec::Codec {
+        static CODEC: std::sync::OnceLock<crate::codec::Codec> = std::sync::OnceLock::new();
+        CODEC.get_or_init(|| {
+            let key = |s: &str| crate::Key::new(s).expect("non-empty");
+            crate::codec::Codec::encrypted(key("fuzz-encrypted-key-0123456789abcdef"), "session")
+                .with_fallback_keys([key("fuzz-encrypted-old-key-0123456789abcd")])
+        })
+    }
+
+    /// An encrypted token sealing `payload` (marked deflated or not) at
+    /// `timestamp`, under the fuzz key.
+    pub fn seal(payload: &[u8], deflated: bool, timestamp: u64) -> String {
+        let compressed = deflated.then_some(payload);
+        encrypted_codec().sign_raw(payload, compressed, timestamp)
+    }
+
+    /// What the layer's encrypted reader makes of `token` at `now`: the
+    /// session written back, or `None` if it is refused.
+    pub fn unseal(token: &str, now: u64) -> Option<Vec<u8>> {
+        let (map, _) = encrypted_codec()
+            .decode_raw(token, now, Some(u64::MAX), 5)
+            .ok()?;
+        let mut out = Vec::new();
+        map.write(crate::codec::Format::Encrypted, &mut out);
+        Some(out)
+    }
+
     /// The payload as the layer writes it back after indexing it, or `None`
     /// if it is not a Flask session.
     pub fn flask_rewrite(payload: &[u8]) -> Option<Vec<u8>> {

@@ -16,7 +16,7 @@ use axum::http::{HeaderValue, Request, StatusCode};
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
-use axum_extra::extract::cookie::{Cookie, Key as JarKey, SignedCookieJar};
+use axum_extra::extract::cookie::{Cookie, Key as JarKey, PrivateCookieJar, SignedCookieJar};
 use serde_json::{Map, Value};
 use tower::layer::util::Identity;
 use tower::ServiceExt;
@@ -114,6 +114,30 @@ async fn jar_json(jar: SignedCookieJar) -> (SignedCookieJar, &'static str) {
     map.insert(WRITE_KEY.to_owned(), Value::from(write_value()));
     let text = serde_json::to_string(&map).expect("a map is JSON");
     (jar.add(Cookie::new("session", text)), "ok")
+}
+
+/// axum-extra's private (AES-256-GCM) jar used as a session store, the
+/// same work as our encrypted `read_write` row: decrypt, parse the JSON,
+/// read one key, write one key, serialize, encrypt.
+async fn private_jar_json(jar: PrivateCookieJar) -> (PrivateCookieJar, &'static str) {
+    let mut map: Map<String, Value> = jar
+        .get("session")
+        .and_then(|c| serde_json::from_str(c.value()).ok())
+        .unwrap_or_default();
+    black_box(map.get(READ_KEY));
+    map.insert(WRITE_KEY.to_owned(), Value::from(write_value()));
+    let text = serde_json::to_string(&map).expect("a map is JSON");
+    (jar.add(Cookie::new("session", text)), "ok")
+}
+
+/// The private jar's read-only peer of our encrypted `read` row.
+async fn private_jar_read(jar: PrivateCookieJar) -> &'static str {
+    let map: Map<String, Value> = jar
+        .get("session")
+        .and_then(|c| serde_json::from_str(c.value()).ok())
+        .unwrap_or_default();
+    black_box(map.get(READ_KEY));
+    "ok"
 }
 
 /// The `Cookie` header a browser would send back after `res`: every
@@ -254,6 +278,39 @@ pub(crate) async fn rows(payload: &Map<String, Value>) -> Vec<Row> {
     let written = cookie_from(&send(&jar_session, Some(&jar_cookie)).await);
     assert!(written.len().abs_diff(jar_cookie.len()) <= 8);
 
+    // Ours, encrypted: the same routes behind `SessionLayer::encrypted`.
+    let enc = SessionLayer::encrypted(Key::new(SECRET).expect("non-empty"))
+        .with_max_total_bytes(64 * 1024);
+    let enc_cold = enc.clone().with_decode_cache_bytes(0);
+    let enc_seed = {
+        let payload = Arc::clone(&payload);
+        get(move |session: Session| async move {
+            for (k, v) in payload.iter() {
+                session.insert(k, v).expect("JSON");
+            }
+        })
+    };
+    let enc_seeded = send(&with(Router::new().route("/", enc_seed), &enc), None).await;
+    let enc_rw = with(Router::new().route("/", get(read_write)), &enc);
+    let enc_cookie = cookie_from(&send(&enc_rw, Some(&cookie_from(&enc_seeded))).await);
+    let enc_rw_cold = with(Router::new().route("/", get(read_write)), &enc_cold);
+
+    // axum-extra PrivateCookieJar (AES-256-GCM, key from router state).
+    let private_text = serde_json::to_string(&*payload).expect("JSON");
+    let private_seed = get(move |jar: PrivateCookieJar| {
+        let text = private_text.clone();
+        async move { (jar.add(Cookie::new("session", text)), "ok") }
+    });
+    let private_key = JarKey::from(&SECRET[..]);
+    let private_router = |route| -> Router {
+        Router::new()
+            .route("/", route)
+            .with_state(private_key.clone())
+    };
+    let private_cookie = cookie_from(&send(&private_router(private_seed), None).await);
+    let private_rw = private_router(get(private_jar_json));
+    let private_read = private_router(get(private_jar_read));
+
     let row = |name, router, cookie: &HeaderValue| Row {
         name,
         router,
@@ -278,6 +335,14 @@ pub(crate) async fn rows(payload: &Map<String, Value>) -> Vec<Row> {
         bare(Some(jar_cookie.clone()), "bare_jar"),
         row("jar_add_get", jar, &jar_cookie),
         row("jar_json", jar_session, &jar_cookie),
+        bare(Some(enc_cookie.clone()), "bare_enc"),
+        row("enc_read", read_with(&enc), &enc_cookie),
+        row("enc_read_cold", read_with(&enc_cold), &enc_cookie),
+        row("enc_read_write", enc_rw, &enc_cookie),
+        row("enc_read_write_cold", enc_rw_cold, &enc_cookie),
+        bare(Some(private_cookie.clone()), "bare_private"),
+        row("private_jar_read", private_read, &private_cookie),
+        row("private_jar_json", private_rw, &private_cookie),
     ];
     for row in &rows {
         let res = send(&row.router, row.cookie.as_ref()).await;
@@ -285,7 +350,9 @@ pub(crate) async fn rows(payload: &Map<String, Value>) -> Vec<Row> {
         let wrote = res.headers().contains_key(SET_COOKIE);
         // tower-sessions sets its cookie again when it saves a change.
         let writes = row.name.starts_with("read_write")
+            || row.name.starts_with("enc_read_write")
             || row.name.starts_with("jar_")
+            || row.name == "private_jar_json"
             || row.name == "tower_sessions";
         assert_eq!(wrote, writes, "{}: Set-Cookie", row.name);
     }

@@ -428,7 +428,7 @@ impl Codec {
         self.sign_raw(raw, compressed.as_deref(), timestamp)
     }
 
-    fn sign_raw(&self, raw: &[u8], compressed: Option<&[u8]>, timestamp: u64) -> String {
+    pub(crate) fn sign_raw(&self, raw: &[u8], compressed: Option<&[u8]>, timestamp: u64) -> String {
         let payload = compressed.unwrap_or(raw);
         if let Some(sealer) = &self.sealer {
             return sealer.seal(&self.context, timestamp, payload, compressed.is_some());
