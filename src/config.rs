@@ -3,14 +3,14 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use cookie::{Cookie, SameSite};
+use cookie::Cookie;
 use http::HeaderValue;
 use time::OffsetDateTime;
 
 use crate::cache::DecodeCache;
 use crate::codec::raw::RawMap;
 use crate::codec::{tagged, Codec, Deflate, Format, Key};
-use crate::ConfigError;
+use crate::{ConfigError, SameSite};
 
 /// Flask's `PERMANENT_SESSION_LIFETIME`.
 pub(crate) const DEFAULT_MAX_AGE: Duration = Duration::from_secs(31 * 24 * 3600);
@@ -361,16 +361,16 @@ impl Config {
         Ok(())
     }
 
-    /// The cross-option rules, checked once when the layer is applied.
-    pub(crate) fn validate(&self) -> Result<(), String> {
+    /// Every rule a configuration must meet, checked when the layer is
+    /// applied (and by `SessionLayer::validate`): the first one broken.
+    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
         let name = &self.name;
         if !self.path.starts_with('/')
             || self.path.bytes().any(|b| b == b';' || b.is_ascii_control())
         {
             return Err(ConfigError::InvalidPath {
                 path: self.path.clone(),
-            }
-            .to_string());
+            });
         }
         // RFC 6265bis matches the prefixes case-insensitively.
         let has_prefix = |prefix: &str| {
@@ -378,32 +378,55 @@ impl Config {
                 .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
         };
         if has_prefix("__Host-") && (!self.secure || self.path != "/" || self.domain.is_some()) {
-            return Err(format!(
-                "cookie {name:?} has the __Host- prefix, which browsers accept only with Secure, Path=/ and no Domain \
-                 (secure: {}, path: {:?}, domain: {:?})",
-                self.secure, self.path, self.domain
-            ));
+            return Err(ConfigError::HostPrefix { name: name.clone() });
         }
         if has_prefix("__Secure-") && !self.secure {
-            return Err(format!(
-                "cookie {name:?} has the __Secure- prefix, which browsers accept only with Secure"
-            ));
+            return Err(ConfigError::SecurePrefix { name: name.clone() });
         }
         if self.partitioned && !self.secure {
-            return Err(
-                "a Partitioned cookie must also be Secure: call with_secure(true)".to_owned(),
-            );
+            return Err(ConfigError::PartitionedNotSecure);
         }
         if self.partitioned && self.max_total_bytes > PARTITIONED_MAX_BYTES {
-            return Err(format!(
-                "a Partitioned cookie set may hold at most {PARTITIONED_MAX_BYTES} bytes in Chromium; \
-                 with_max_total_bytes({}) exceeds it",
-                self.max_total_bytes
-            ));
+            return Err(ConfigError::PartitionedBudget {
+                max_total_bytes: self.max_total_bytes,
+                limit: PARTITIONED_MAX_BYTES,
+            });
         }
         if self.same_site == Some(SameSite::None) && !self.secure {
-            return Err(
-                "SameSite=None cookies must also be Secure: call with_secure(true)".to_owned(),
+            return Err(ConfigError::SameSiteNoneNotSecure);
+        }
+        // A chunk's `Set-Cookie` is `name.NN=value` plus the attributes of a
+        // persistent cookie; browsers keep name and value up to 4096 bytes.
+        let attributes = self.attributes_len(&Expiry::At(OffsetDateTime::UNIX_EPOCH)) + 1;
+        let limit = BROWSER_COOKIE_BYTES + attributes;
+        if self.max_cookie_bytes > limit {
+            return Err(ConfigError::CookieTooLarge {
+                max_cookie_bytes: self.max_cookie_bytes,
+                limit,
+            });
+        }
+        if !(1..=MAX_CHUNKS_CAP).contains(&self.max_chunks) {
+            return Err(ConfigError::ChunkCount {
+                chunks: self.max_chunks,
+            });
+        }
+        let duration = |option, reason| Err(ConfigError::InvalidDuration { option, reason });
+        if self.max_age.as_secs() == 0 {
+            return duration(
+                "with_max_age",
+                "at least one second: every cookie would be expired on arrival",
+            );
+        }
+        if self.max_lifetime.is_some_and(|l| l.as_secs() == 0) {
+            return duration(
+                "with_max_lifetime",
+                "at least one second: every session would be revoked",
+            );
+        }
+        if self.refresh_after.is_some_and(|r| r >= self.max_age) {
+            return duration(
+                "with_refresh_after",
+                "must be shorter than the max age, or a session expires before its refresh is due",
             );
         }
         Ok(())
@@ -416,7 +439,7 @@ impl Config {
             .http_only(self.http_only)
             .partitioned(self.partitioned);
         if let Some(same_site) = self.same_site {
-            cookie = cookie.same_site(same_site);
+            cookie = cookie.same_site(same_site.into());
         }
         if let Some(domain) = &self.domain {
             cookie = cookie.domain(domain.clone());
@@ -587,7 +610,7 @@ mod tests {
         c.set_name("__Host-s").unwrap();
         assert!(c.validate().is_ok());
         c.path = "/app".into();
-        assert!(c.validate().unwrap_err().contains("__Host-"));
+        assert!(c.validate().unwrap_err().to_string().contains("__Host-"));
         c.path = "/".into();
         c.set_domain("example.com").unwrap();
         assert!(c.validate().is_err());
@@ -623,7 +646,11 @@ mod tests {
         c.partitioned = true;
         assert!(c.validate().is_ok(), "the default budget fits");
         c.max_total_bytes = 16 * 1024;
-        assert!(c.validate().unwrap_err().contains("Partitioned"));
+        assert!(c
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("Partitioned"));
     }
 
     #[test]

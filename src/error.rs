@@ -33,6 +33,50 @@ pub enum ConfigError {
         /// The rejected path.
         path: String,
     },
+    /// A `__Host-` cookie must be `Secure`, have `Path=/` and no `Domain`
+    /// (browsers refuse it otherwise; the prefix is matched
+    /// case-insensitively, as RFC 6265bis does).
+    HostPrefix {
+        /// The cookie name.
+        name: String,
+    },
+    /// A `__Secure-` cookie must be `Secure`.
+    SecurePrefix {
+        /// The cookie name.
+        name: String,
+    },
+    /// `Partitioned` (CHIPS) cookies must be `Secure`.
+    PartitionedNotSecure,
+    /// `SameSite=None` cookies must be `Secure`.
+    SameSiteNoneNotSecure,
+    /// Chromium caps the cookies of one partition at 10 KiB in all: a
+    /// `Partitioned` layer's budget must fit.
+    PartitionedBudget {
+        /// The configured `with_max_total_bytes`.
+        max_total_bytes: usize,
+        /// 10 240.
+        limit: usize,
+    },
+    /// `with_max_cookie_bytes` lets a cookie's name and value exceed the
+    /// 4096 bytes browsers store: they would silently drop it.
+    CookieTooLarge {
+        /// The configured `with_max_cookie_bytes`.
+        max_cookie_bytes: usize,
+        /// The largest value that keeps name and value within 4096 bytes.
+        limit: usize,
+    },
+    /// `with_max_chunks` must be 1 to 99 (chunk names stay two digits).
+    ChunkCount {
+        /// The configured count.
+        chunks: usize,
+    },
+    /// A duration option is out of range.
+    InvalidDuration {
+        /// The builder, e.g. `"with_max_age"`.
+        option: &'static str,
+        /// Why it was rejected.
+        reason: &'static str,
+    },
 }
 
 impl fmt::Display for ConfigError {
@@ -50,6 +94,41 @@ impl fmt::Display for ConfigError {
                 f,
                 "cookie path {path:?} is invalid: it must start with '/' and hold no control characters or ';'"
             ),
+            Self::HostPrefix { name } => write!(
+                f,
+                "cookie {name:?} has the __Host- prefix, which browsers accept only with Secure, Path=/ and no Domain"
+            ),
+            Self::SecurePrefix { name } => write!(
+                f,
+                "cookie {name:?} has the __Secure- prefix, which browsers accept only with Secure"
+            ),
+            Self::PartitionedNotSecure => {
+                f.write_str("a Partitioned cookie must also be Secure: call with_secure(true)")
+            }
+            Self::SameSiteNoneNotSecure => {
+                f.write_str("SameSite=None cookies must also be Secure: call with_secure(true)")
+            }
+            Self::PartitionedBudget {
+                max_total_bytes,
+                limit,
+            } => write!(
+                f,
+                "a Partitioned cookie set may hold at most {limit} bytes in Chromium; \
+                 with_max_total_bytes({max_total_bytes}) exceeds it"
+            ),
+            Self::CookieTooLarge {
+                max_cookie_bytes,
+                limit,
+            } => write!(
+                f,
+                "with_max_cookie_bytes({max_cookie_bytes}) lets a cookie's name and value exceed the \
+                 4096 bytes browsers store, and they would drop it; at most {limit} with these attributes"
+            ),
+            Self::ChunkCount { chunks } => write!(
+                f,
+                "with_max_chunks({chunks}) is out of range: 1 to 99 chunk cookies"
+            ),
+            Self::InvalidDuration { option, reason } => write!(f, "{option}: {reason}"),
         }
     }
 }

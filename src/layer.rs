@@ -4,12 +4,11 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use cookie::SameSite;
 use tower_layer::Layer;
 
 use crate::codec::{Codec, Digest, Key, KeyDerivation};
-use crate::config::{Compression, Config, OversizePolicy, MAX_CHUNKS_CAP};
-use crate::{ConfigError, SessionService};
+use crate::config::{Compression, Config, OversizePolicy};
+use crate::{ConfigError, SameSite, SessionService};
 
 /// Keeps a session in signed cookies that a Flask (or Quart), Starlette
 /// (or FastAPI) or Django app with the same secret reads and writes too.
@@ -318,19 +317,31 @@ impl SessionLayer {
         self.update(|c| c.http_only = http_only)
     }
 
-    /// The `SameSite` attribute (default `Lax`); `None` (the Rust `Option`)
-    /// omits it, as Flask's default does.
+    /// The `SameSite` attribute (default [`SameSite::Lax`]).
+    /// [`SameSite::None`] requires `Secure` (checked when the layer is
+    /// applied).
     ///
     /// ```
     /// use tower_cookie_session::{Key, SameSite, SessionLayer};
     ///
     /// let strict = SessionLayer::new(Key::generate()).with_same_site(SameSite::Strict);
-    /// let omitted = SessionLayer::new(Key::generate()).with_same_site(None);
-    /// # let _ = (strict, omitted);
+    /// # let _ = strict;
     /// ```
-    pub fn with_same_site(self, same_site: impl Into<Option<SameSite>>) -> Self {
-        let same_site = same_site.into();
-        self.update(|c| c.same_site = same_site)
+    pub fn with_same_site(self, same_site: SameSite) -> Self {
+        self.update(|c| c.same_site = Some(same_site))
+    }
+
+    /// Sends no `SameSite` attribute, as Flask, Quart and Django do unless
+    /// configured (browsers then treat the cookie as `Lax`, mostly).
+    ///
+    /// ```
+    /// use tower_cookie_session::{Key, SessionLayer};
+    ///
+    /// let layer = SessionLayer::new(Key::generate()).without_same_site();
+    /// # let _ = layer;
+    /// ```
+    pub fn without_same_site(self) -> Self {
+        self.update(|c| c.same_site = None)
     }
 
     /// The `Partitioned` attribute (CHIPS; default `false`). Requires `Secure`.
@@ -373,6 +384,8 @@ impl SessionLayer {
 
     /// The largest `Set-Cookie` value (`name=value; attributes`) per cookie,
     /// as Werkzeug measures it (default 4093). Larger sessions are chunked.
+    /// A value that would let a cookie's name and value exceed the 4096
+    /// bytes browsers store is a [`ConfigError::CookieTooLarge`].
     ///
     /// ```
     /// use tower_cookie_session::{Key, SessionLayer};
@@ -399,7 +412,8 @@ impl SessionLayer {
         self.update(|c| c.max_total_bytes = bytes)
     }
 
-    /// The most chunk cookies a session may use (default and hard cap 99).
+    /// The most chunk cookies a session may use (default and hard cap 99;
+    /// outside 1 to 99 is a [`ConfigError::ChunkCount`], never clamped).
     ///
     /// ```
     /// use tower_cookie_session::{Key, SessionLayer};
@@ -408,7 +422,7 @@ impl SessionLayer {
     /// # let _ = layer;
     /// ```
     pub fn with_max_chunks(self, chunks: usize) -> Self {
-        self.update(|c| c.max_chunks = chunks.clamp(1, MAX_CHUNKS_CAP))
+        self.update(|c| c.max_chunks = chunks)
     }
 
     /// What to do with a session over budget (default
@@ -598,6 +612,31 @@ fn warn_short_key_once(len: usize) {
              but a long random key (Key::generate) resists brute force"
         );
     });
+}
+
+impl SessionLayer {
+    /// Checks every rule the configuration must meet; the first one broken
+    /// is the error. [`Layer::layer`] panics with that error's message, so
+    /// call this at start-up to fail with an error of your own instead.
+    ///
+    /// # Errors
+    ///
+    /// A [`ConfigError`] naming the rule: `__Host-`/`__Secure-` prefixes,
+    /// `Partitioned` and `SameSite=None` without `Secure`, a `Partitioned`
+    /// budget over Chromium's 10 KiB, a per-cookie size browsers drop, a
+    /// chunk count outside 1 to 99, a zero max age or lifetime, a refresh
+    /// interval not shorter than the max age, a malformed path.
+    ///
+    /// ```
+    /// use tower_cookie_session::{ConfigError, Key, SessionLayer};
+    ///
+    /// let layer = SessionLayer::new(Key::generate()).with_max_cookie_bytes(8192);
+    /// assert!(matches!(layer.validate(), Err(ConfigError::CookieTooLarge { .. })));
+    /// assert!(SessionLayer::new(Key::generate()).validate().is_ok());
+    /// ```
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.config.validate()
+    }
 }
 
 impl<S> Layer<S> for SessionLayer {

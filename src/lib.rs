@@ -128,6 +128,7 @@ mod future;
 mod layer;
 mod lifecycle;
 mod request;
+mod same_site;
 mod save;
 mod service;
 mod session;
@@ -208,8 +209,6 @@ pub mod fuzzing {
     }
 }
 
-pub use cookie::SameSite;
-
 pub use crate::body::ResponseBody;
 pub use crate::codec::Key;
 pub use crate::config::{Compression, OversizePolicy};
@@ -219,5 +218,6 @@ pub use crate::error::{
 pub use crate::future::ResponseFuture;
 pub use crate::layer::SessionLayer;
 pub use crate::lifecycle::{SessionInfo, LOGIN_KEY};
+pub use crate::same_site::SameSite;
 pub use crate::service::SessionService;
 pub use crate::session::Session;

@@ -17,7 +17,7 @@ use http::{header, Request, Response, StatusCode};
 use serde_json::Value;
 use tower::{service_fn, ServiceBuilder, ServiceExt};
 use tower_cookie_session::codec::Codec;
-use tower_cookie_session::{SameSite, Session, SessionLayer};
+use tower_cookie_session::{Session, SessionLayer};
 
 /// What the layer answered, reduced to what the fixture records.
 #[derive(Debug)]
@@ -32,7 +32,7 @@ fn layer(secret_hex: &str, row: &Value, save_on_server_error: Option<bool>) -> S
     // Flask's defaults: SESSION_COOKIE_SECURE False, SAMESITE None.
     let layer = SessionLayer::new(key(secret_hex))
         .with_secure(false)
-        .with_same_site(None::<SameSite>)
+        .without_same_site()
         .with_max_age(Duration::from_secs(u64_field(config, "permanent_lifetime")))
         .with_refresh_each_request(config["refresh_each_request"].as_bool().unwrap());
     match save_on_server_error {

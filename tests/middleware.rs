@@ -53,7 +53,7 @@ async fn a_write_sets_a_flask_cookie_with_secure_defaults() {
     );
     assert_eq!(c.secure(), Some(true));
     assert_eq!(c.http_only(), Some(true));
-    assert_eq!(c.same_site(), Some(SameSite::Lax));
+    assert_eq!(c.same_site(), Some(cookie::SameSite::Lax));
     assert_eq!(c.path(), Some("/"));
     assert_eq!(
         c.expires(),
@@ -128,7 +128,7 @@ async fn clear_deletes_the_cookie_with_the_same_attributes() {
         assert_eq!(c.expires_datetime().unwrap().unix_timestamp(), 0);
         assert_eq!(c.domain(), Some("example.com"));
         assert_eq!(c.path(), Some("/app"));
-        assert_eq!(c.same_site(), Some(SameSite::Strict));
+        assert_eq!(c.same_site(), Some(cookie::SameSite::Strict));
         assert_eq!(c.secure(), Some(true));
         assert!(reply.varies_on_cookie());
     }
@@ -307,7 +307,7 @@ async fn attributes_follow_the_configuration() {
     let layer = layer()
         .with_cookie_name("__Host-sid")
         .unwrap()
-        .with_same_site(None)
+        .without_same_site()
         .with_partitioned(true)
         .with_http_only(false);
     let reply = call(&layer, &[], |s| {
