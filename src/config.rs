@@ -151,6 +151,12 @@ pub(crate) struct Config {
     pub(crate) clock_skew: Duration,
     /// The time source; the system clock when `None`.
     pub(crate) clock: Option<Clock>,
+    /// `with_expiry`: whether a session without `_permanent` is permanent
+    /// (else the format's default), whether the layer writes `_permanent`
+    /// into Flask-format sessions that lack it, and a fixed end.
+    pub(crate) permanent_default: Option<bool>,
+    pub(crate) mark_permanent: bool,
+    pub(crate) expires_at: Option<SystemTime>,
 }
 
 /// A time source (`SessionLayer::with_clock`).
@@ -164,7 +170,7 @@ pub(crate) type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 /// more than that.
 pub(crate) const DEFAULT_CLOCK_SKEW: Duration = Duration::from_secs(5);
 
-pub(crate) enum Expiry {
+pub(crate) enum CookieExpiry {
     /// A browser-session cookie (no `Expires`, no `Max-Age`).
     Session,
     /// A persistent cookie that expires at this time: `Expires` (Flask,
@@ -239,6 +245,9 @@ impl Config {
             refresh_after: None,
             clock_skew: DEFAULT_CLOCK_SKEW,
             clock: None,
+            permanent_default: None,
+            mark_permanent: false,
+            expires_at: None,
         }
         .rebuilt()
     }
@@ -270,7 +279,23 @@ impl Config {
     /// under Starlette and Django always, unless the session says
     /// `_permanent: false`.
     pub(crate) fn is_permanent(&self, map: &RawMap) -> bool {
-        map.permanent_flag().unwrap_or(!self.format().tagged())
+        map.permanent_flag()
+            .unwrap_or_else(|| self.permanent_default.unwrap_or(!self.format().tagged()))
+    }
+
+    /// `Expiry::AtDateTime`'s end, in seconds since the epoch.
+    pub(crate) fn expires_at_secs(&self) -> Option<u64> {
+        self.expires_at
+            .map(|t| t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()))
+    }
+
+    /// What a persistent cookie carries: (`Max-Age`, `Expires`). A fixed
+    /// end date is an `Expires` only.
+    fn lifetime_attributes(&self) -> (bool, bool) {
+        if self.expires_at.is_some() {
+            return (false, true);
+        }
+        lifetime_attributes(self.format())
     }
 
     /// Whether a session signed at `ts` is still good at `now`, by the
@@ -303,9 +328,9 @@ impl Config {
             let full = self.cookie("", "", &expiry).to_string();
             full.strip_prefix('=').unwrap_or(&full).to_owned()
         };
-        let (suffix, delete_suffix) = (render(Expiry::Session), render(Expiry::Delete));
+        let (suffix, delete_suffix) = (render(CookieExpiry::Session), render(CookieExpiry::Delete));
         let mut persistent_suffix = suffix.clone();
-        if lifetime_attributes(self.format()).0 {
+        if self.lifetime_attributes().0 {
             persistent_suffix.push_str(&format!("; Max-Age={}", self.cookie_lifetime_secs()));
         }
         self.suffix = suffix;
@@ -397,7 +422,7 @@ impl Config {
         }
         // A chunk's `Set-Cookie` is `name.NN=value` plus the attributes of a
         // persistent cookie; browsers keep name and value up to 4096 bytes.
-        let attributes = self.attributes_len(&Expiry::At(OffsetDateTime::UNIX_EPOCH)) + 1;
+        let attributes = self.attributes_len(&CookieExpiry::At(OffsetDateTime::UNIX_EPOCH)) + 1;
         let limit = BROWSER_COOKIE_BYTES + attributes;
         if self.max_cookie_bytes > limit {
             return Err(ConfigError::CookieTooLarge {
@@ -432,7 +457,12 @@ impl Config {
         Ok(())
     }
 
-    pub(crate) fn cookie<'a>(&self, name: &'a str, value: &'a str, expiry: &Expiry) -> Cookie<'a> {
+    pub(crate) fn cookie<'a>(
+        &self,
+        name: &'a str,
+        value: &'a str,
+        expiry: &CookieExpiry,
+    ) -> Cookie<'a> {
         let mut cookie = Cookie::build((name, value))
             .path(self.path.clone())
             .secure(self.secure)
@@ -445,9 +475,9 @@ impl Config {
             cookie = cookie.domain(domain.clone());
         }
         match expiry {
-            Expiry::Session => {}
-            Expiry::At(at) => {
-                let (max_age, expires) = lifetime_attributes(self.format());
+            CookieExpiry::Session => {}
+            CookieExpiry::At(at) => {
+                let (max_age, expires) = self.lifetime_attributes();
                 if max_age {
                     let secs = i64::try_from(self.cookie_lifetime_secs()).unwrap_or(i64::MAX);
                     cookie = cookie.max_age(time::Duration::seconds(secs));
@@ -456,7 +486,7 @@ impl Config {
                     cookie = cookie.expires(*at);
                 }
             }
-            Expiry::Delete => {
+            CookieExpiry::Delete => {
                 cookie = cookie.expires(OffsetDateTime::UNIX_EPOCH);
                 // Starlette's deletion carries `expires` only; the others
                 // add `Max-Age=0`.
@@ -476,7 +506,7 @@ impl Config {
         &self,
         name: &str,
         value: &str,
-        expiry: &Expiry,
+        expiry: &CookieExpiry,
     ) -> Option<HeaderValue> {
         let mut line =
             String::with_capacity(name.len() + value.len() + self.attributes_len(expiry) + 1);
@@ -484,11 +514,11 @@ impl Config {
         line.push('=');
         line.push_str(value);
         match expiry {
-            Expiry::Session => line.push_str(&self.suffix),
-            Expiry::Delete => line.push_str(&self.delete_suffix),
-            Expiry::At(at) => {
+            CookieExpiry::Session => line.push_str(&self.suffix),
+            CookieExpiry::Delete => line.push_str(&self.delete_suffix),
+            CookieExpiry::At(at) => {
                 line.push_str(&self.persistent_suffix);
-                if lifetime_attributes(self.format()).1 {
+                if self.lifetime_attributes().1 {
                     line.push_str("; Expires=");
                     push_http_date(&mut line, at.unix_timestamp())?;
                 }
@@ -499,15 +529,15 @@ impl Config {
 
     /// Length of the attribute part of a `Set-Cookie` value for this
     /// expiry: exact, from the rendered attributes (never estimated).
-    pub(crate) fn attributes_len(&self, expiry: &Expiry) -> usize {
+    pub(crate) fn attributes_len(&self, expiry: &CookieExpiry) -> usize {
         match expiry {
-            Expiry::Session => self.suffix.len(),
-            Expiry::Delete => self.delete_suffix.len(),
+            CookieExpiry::Session => self.suffix.len(),
+            CookieExpiry::Delete => self.delete_suffix.len(),
             // "; Expires=" + an IMF-fixdate of 29 characters (years 1000-9999).
-            Expiry::At(_) if lifetime_attributes(self.format()).1 => {
+            CookieExpiry::At(_) if self.lifetime_attributes().1 => {
                 self.persistent_suffix.len() + 10 + 29
             }
-            Expiry::At(_) => self.persistent_suffix.len(),
+            CookieExpiry::At(_) => self.persistent_suffix.len(),
         }
     }
 
@@ -664,7 +694,7 @@ mod tests {
     #[test]
     fn deletion_cookie_expires_at_the_epoch() {
         let c = config();
-        let v = c.set_cookie("session", "", &Expiry::Delete).unwrap();
+        let v = c.set_cookie("session", "", &CookieExpiry::Delete).unwrap();
         let text = v.to_str().unwrap();
         assert!(text.starts_with("session=;"), "{text}");
         assert!(text.contains("Max-Age=0"), "{text}");
@@ -696,7 +726,11 @@ mod tests {
         c.partitioned = true;
         c.rebuild();
         let at = OffsetDateTime::from_unix_timestamp(1_702_678_400).unwrap();
-        for expiry in [Expiry::Session, Expiry::Delete, Expiry::At(at)] {
+        for expiry in [
+            CookieExpiry::Session,
+            CookieExpiry::Delete,
+            CookieExpiry::At(at),
+        ] {
             let ours = c.set_cookie("session", "abc.def.ghi", &expiry).unwrap();
             let theirs = c.cookie("session", "abc.def.ghi", &expiry).to_string();
             assert_eq!(ours.to_str().unwrap(), theirs);
@@ -710,10 +744,12 @@ mod tests {
     #[test]
     fn attribute_length_is_measured() {
         let c = config();
-        let full = c.cookie("session", "abc", &Expiry::Session).to_string();
+        let full = c
+            .cookie("session", "abc", &CookieExpiry::Session)
+            .to_string();
         assert_eq!(
             full.len(),
-            "session=abc".len() + c.attributes_len(&Expiry::Session)
+            "session=abc".len() + c.attributes_len(&CookieExpiry::Session)
         );
     }
 }

@@ -215,11 +215,32 @@ impl std::error::Error for DecodeError {}
 /// ```
 #[derive(Debug)]
 pub struct Error {
-    kind: ErrorKind,
+    repr: Repr,
+}
+
+/// What an [`Error`] is about ([`Error::kind`]).
+///
+/// ```
+/// use tower_cookie_session::{ErrorKind, Session};
+///
+/// let session = Session::default();
+/// session.insert("n", "text").unwrap();
+/// assert_eq!(session.get::<u32>("n").unwrap_err().kind(), ErrorKind::Deserialize);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// A value could not be stored as JSON (a map with non-string keys, a
+    /// `flask::` wrapper under a format without tags, a serializer error).
+    Serialize,
+    /// A stored value is not of the requested type.
+    Deserialize,
+    /// A value nests deeper than a cookie can carry back.
+    TooDeep,
 }
 
 #[derive(Debug)]
-enum ErrorKind {
+enum Repr {
     /// Serializing an inserted value failed (a map with non-string keys…).
     Serialize(serde_json::Error),
     /// A stored value is not a `target`. serde's message is not kept: it
@@ -232,13 +253,13 @@ enum ErrorKind {
 impl Error {
     pub(crate) fn serialize(inner: serde_json::Error) -> Self {
         Self {
-            kind: ErrorKind::Serialize(inner),
+            repr: Repr::Serialize(inner),
         }
     }
 
     pub(crate) fn deserialize(key: &str, target: &'static str) -> Self {
         Self {
-            kind: ErrorKind::Deserialize {
+            repr: Repr::Deserialize {
                 key: key.to_owned(),
                 target,
             },
@@ -247,22 +268,32 @@ impl Error {
 
     pub(crate) fn too_deep(key: &str, limit: usize) -> Self {
         Self {
-            kind: ErrorKind::TooDeep {
+            repr: Repr::TooDeep {
                 key: key.to_owned(),
                 limit,
             },
+        }
+    }
+
+    /// What went wrong, for a caller that handles kinds differently.
+    #[must_use]
+    pub fn kind(&self) -> ErrorKind {
+        match self.repr {
+            Repr::Serialize(_) => ErrorKind::Serialize,
+            Repr::Deserialize { .. } => ErrorKind::Deserialize,
+            Repr::TooDeep { .. } => ErrorKind::TooDeep,
         }
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.kind {
-            ErrorKind::Serialize(e) => write!(f, "session value cannot be stored as JSON: {e}"),
-            ErrorKind::Deserialize { key, target } => {
+        match &self.repr {
+            Repr::Serialize(e) => write!(f, "session value cannot be stored as JSON: {e}"),
+            Repr::Deserialize { key, target } => {
                 write!(f, "session value under {key:?} is not a {target}")
             }
-            ErrorKind::TooDeep { key, limit } => write!(
+            Repr::TooDeep { key, limit } => write!(
                 f,
                 "session value under {key:?} nests deeper than {limit} levels, which the cookie could not be read back with"
             ),
@@ -272,8 +303,8 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match &self.kind {
-            ErrorKind::Serialize(e) => Some(e),
+        match &self.repr {
+            Repr::Serialize(e) => Some(e),
             _ => None,
         }
     }

@@ -51,3 +51,27 @@ impl IntoResponse for MissingSession {
         (StatusCode::INTERNAL_SERVER_ERROR, self.to_string()).into_response()
     }
 }
+
+/// A session [`Error`](crate::Error) as a handler's `?` answers it: a `500`
+/// with a fixed body, never a session value (the error, which names the key
+/// and the type only, goes to a `tracing` event).
+///
+/// ```
+/// use axum::{routing::get, Router};
+/// use tower_cookie_session::{Error, Key, Session, SessionLayer};
+///
+/// async fn cart_size(session: Session) -> Result<String, Error> {
+///     let cart: Vec<String> = session.get("cart")?.unwrap_or_default();
+///     Ok(cart.len().to_string())
+/// }
+///
+/// let app: Router = Router::new()
+///     .route("/cart", get(cart_size))
+///     .layer(SessionLayer::new(Key::generate()));
+/// ```
+impl IntoResponse for crate::Error {
+    fn into_response(self) -> Response {
+        tracing::error!(kind = ?self.kind(), error = %self, "session error in a handler");
+        (StatusCode::INTERNAL_SERVER_ERROR, "internal server error").into_response()
+    }
+}

@@ -479,6 +479,44 @@ impl SessionLayer {
         self.update(|c| c.cache_bytes = bytes)
     }
 
+    /// When sessions end, in one setting ([`Expiry`](crate::Expiry)):
+    /// sets the max age, whether sessions are permanent by default, and
+    /// the refresh, so that a Flask peer configured alike agrees on every
+    /// cookie. Later `with_*` calls still override its parts.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tower_cookie_session::{Expiry, Key, SessionLayer};
+    ///
+    /// let layer = SessionLayer::new(Key::generate())
+    ///     .with_expiry(Expiry::OnInactivity(Duration::from_secs(3600)));
+    /// # let _ = layer;
+    /// ```
+    pub fn with_expiry(self, expiry: crate::Expiry) -> Self {
+        self.update(|c| {
+            c.expires_at = None;
+            match expiry {
+                crate::Expiry::OnSessionEnd => {
+                    c.permanent_default = Some(false);
+                    c.mark_permanent = false;
+                    c.refresh_each_request = false;
+                }
+                crate::Expiry::OnInactivity(idle) => {
+                    c.permanent_default = Some(true);
+                    c.mark_permanent = true;
+                    c.refresh_each_request = true;
+                    c.max_age = idle;
+                }
+                crate::Expiry::AtDateTime(end) => {
+                    c.permanent_default = Some(true);
+                    c.mark_permanent = true;
+                    c.refresh_each_request = false;
+                    c.expires_at = Some(end);
+                }
+            }
+        })
+    }
+
     /// An absolute lifetime (OWASP ASVS 5.0 V7.1), counted from the login
     /// stamp that [`Session::renew`](crate::Session::renew) writes, which no
     /// refresh extends: past it the session is empty and the response

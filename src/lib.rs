@@ -122,6 +122,7 @@ pub mod codec;
 mod config;
 mod error;
 #[cfg(feature = "axum")]
+mod expiry;
 mod extract;
 pub mod flask;
 mod future;
@@ -213,8 +214,9 @@ pub use crate::body::ResponseBody;
 pub use crate::codec::Key;
 pub use crate::config::{Compression, OversizePolicy};
 pub use crate::error::{
-    ConfigError, DecodeError, DecodeErrorKind, Error, MissingSession, SessionTooLarge,
+    ConfigError, DecodeError, DecodeErrorKind, Error, ErrorKind, MissingSession, SessionTooLarge,
 };
+pub use crate::expiry::Expiry;
 pub use crate::future::ResponseFuture;
 pub use crate::layer::SessionLayer;
 pub use crate::lifecycle::{SessionInfo, LOGIN_KEY};

@@ -158,6 +158,9 @@ pub(crate) fn admit(
     signed_at: u64,
     now: u64,
 ) -> Result<(), Refusal> {
+    if config.expires_at_secs().is_some_and(|end| now > end) {
+        return Err(Refusal::Lifetime);
+    }
     if let Some(lifetime) = config.max_lifetime {
         let expired =
             issued_at_ms(map).is_some_and(|at| now.saturating_sub(at / 1000) > lifetime.as_secs());

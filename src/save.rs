@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 
 use crate::chunk::{self, ChunkSet};
 use crate::codec::Format;
-use crate::config::{Config, Expiry};
+use crate::config::{Config, CookieExpiry};
 use crate::state::{RequestInfo, State};
 use crate::SessionTooLarge;
 
@@ -78,7 +78,7 @@ fn finish<B>(
                 orphans = orphans.len(),
                 "expiring session chunks that the session cookie does not name"
             );
-            write(config, res.headers_mut(), &orphans, &Expiry::Delete);
+            write(config, res.headers_mut(), &orphans, &CookieExpiry::Delete);
         }
     }
     Ok(())
@@ -120,7 +120,7 @@ fn save<B>(
                 .iter()
                 .map(|i| (config.chunk_names[i - 1].as_str(), config.deletion_value())),
         );
-        write(config, res.headers_mut(), &cookies, &Expiry::Delete);
+        write(config, res.headers_mut(), &cookies, &CookieExpiry::Delete);
         session.evict_request_token();
         return Ok(Saved::Everything);
     }
@@ -139,13 +139,17 @@ fn save<B>(
         );
         return Ok(Saved::Nothing);
     }
-    session.stamp_if_missing(config);
+    session.complete_for_write(config);
     let expiry = if permanent {
-        let at =
-            i64::try_from(now.saturating_add(config.cookie_lifetime_secs())).unwrap_or(i64::MAX);
-        Expiry::At(OffsetDateTime::from_unix_timestamp(at).unwrap_or(OffsetDateTime::UNIX_EPOCH))
+        let end = config
+            .expires_at_secs()
+            .unwrap_or_else(|| now.saturating_add(config.cookie_lifetime_secs()));
+        let at = i64::try_from(end).unwrap_or(i64::MAX);
+        CookieExpiry::At(
+            OffsetDateTime::from_unix_timestamp(at).unwrap_or(OffsetDateTime::UNIX_EPOCH),
+        )
     } else {
-        Expiry::Session
+        CookieExpiry::Session
     };
     let (token, entry) = session.encode_for_save(config, now);
     let plan = match chunk::plan(config, token.len(), config.attributes_len(&expiry)) {
@@ -201,7 +205,7 @@ fn save<B>(
         .map(|i| (config.chunk_names[i - 1].as_str(), ""))
         .collect();
     if !stale.is_empty() {
-        write(config, res.headers_mut(), &stale, &Expiry::Delete);
+        write(config, res.headers_mut(), &stale, &CookieExpiry::Delete);
     }
     add_vary_cookie(res.headers_mut());
     Ok(Saved::Everything)
@@ -270,7 +274,12 @@ fn collides(config: &Config, cookie: &Cookie<'_>) -> bool {
 /// that it would replace (same name, path and domain; RFC 6265bis: never
 /// two for one cookie). A handler's cookie at another path or domain, such
 /// as the expiry of a cookie left at an old path, is kept.
-fn write(config: &Config, headers: &mut HeaderMap, cookies: &[(&str, &str)], expiry: &Expiry) {
+fn write(
+    config: &Config,
+    headers: &mut HeaderMap,
+    cookies: &[(&str, &str)],
+    expiry: &CookieExpiry,
+) {
     if headers.contains_key(SET_COOKIE) {
         let ours = |v: &HeaderValue| {
             parse_set_cookie(v).is_some_and(|c| {

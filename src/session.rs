@@ -194,6 +194,96 @@ impl Session {
     /// assert!(session.is_modified());
     /// ```
     pub fn insert<T: Serialize>(&self, key: &str, value: T) -> Result<(), Error> {
+        let text = self.to_json(key, &value)?;
+        self.write(|map| map.insert_json(key, text));
+        self.mark_modified();
+        Ok(())
+    }
+
+    /// Stores `value` under `key` only if it differs from the stored one,
+    /// and marks the session modified only then; returns whether it
+    /// changed. [`insert`](Self::insert) always marks it modified, as
+    /// Flask does, which re-sends the cookie. Values are compared as the
+    /// JSON text the cookie would carry.
+    ///
+    /// # Errors
+    ///
+    /// As [`insert`](Self::insert).
+    ///
+    /// ```
+    /// use tower_cookie_session::Session;
+    ///
+    /// let session = Session::default();
+    /// assert!(session.insert_if_changed("theme", "dark").unwrap());
+    /// let session = Session::from_tagged(session.to_tagged());
+    /// assert!(!session.insert_if_changed("theme", "dark").unwrap());
+    /// assert!(!session.is_modified());
+    /// ```
+    #[doc(alias = "set_if_changed")]
+    pub fn insert_if_changed<T: Serialize>(&self, key: &str, value: T) -> Result<bool, Error> {
+        let text = self.to_json(key, &value)?;
+        if self.read(|map| map.get_json(key) == Some(text.as_str())) {
+            return Ok(false);
+        }
+        self.write(|map| map.insert_json(key, text));
+        self.mark_modified();
+        Ok(true)
+    }
+
+    /// Removes `key` and returns its value as a `T` (actix-session's name).
+    /// A value that is not a `T` stays in the session, and the error says
+    /// so; [`remove`](Self::remove) returns the natural JSON value instead.
+    ///
+    /// # Errors
+    ///
+    /// If the stored value does not deserialize as `T`.
+    ///
+    /// ```
+    /// use tower_cookie_session::Session;
+    ///
+    /// let session = Session::default();
+    /// session.insert("user_id", 7).unwrap();
+    /// assert!(session.remove_as::<String>("user_id").is_err());
+    /// assert_eq!(session.remove_as::<u64>("user_id").unwrap(), Some(7));
+    /// assert_eq!(session.remove_as::<u64>("user_id").unwrap(), None);
+    /// ```
+    pub fn remove_as<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, Error> {
+        let Some(value) = self.get::<T>(key)? else {
+            return Ok(None);
+        };
+        self.write(|map| map.remove(key));
+        self.mark_modified();
+        Ok(Some(value))
+    }
+
+    /// Replaces `key`'s value by `f(current)`, starting from `default` when
+    /// absent; stores and returns the new value (a counter in one line).
+    ///
+    /// # Errors
+    ///
+    /// If the stored value does not deserialize as `T` (it is left as it
+    /// is), or the new one cannot be stored.
+    ///
+    /// ```
+    /// use tower_cookie_session::Session;
+    ///
+    /// let session = Session::default();
+    /// assert_eq!(session.update_or("visits", 0u64, |n| n + 1).unwrap(), 1);
+    /// assert_eq!(session.update_or("visits", 0u64, |n| n + 1).unwrap(), 2);
+    /// ```
+    pub fn update_or<T, F>(&self, key: &str, default: T, f: F) -> Result<T, Error>
+    where
+        T: Serialize + DeserializeOwned + Clone,
+        F: FnOnce(T) -> T,
+    {
+        let current = self.get::<T>(key)?.unwrap_or(default);
+        let next = f(current);
+        self.insert(key, next.clone())?;
+        Ok(next)
+    }
+
+    /// `value` as the JSON text this session's format stores.
+    fn to_json<T: Serialize>(&self, key: &str, value: &T) -> Result<String, Error> {
         let format = self.state.format();
         let value = if format.tagged() {
             tagging::to_tagged_value(&value)
@@ -207,11 +297,8 @@ impl Session {
         let mut text = Vec::with_capacity(32);
         json::write_value_in(&value, format.style(), &mut text);
         // The writer emits ASCII only.
-        let text = String::from_utf8(text)
-            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-        self.write(|map| map.insert_json(key, text));
-        self.mark_modified();
-        Ok(())
+        Ok(String::from_utf8(text)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
     }
 
     /// Removes `key` and returns its value in natural form. Marks the session
@@ -247,6 +334,9 @@ impl Session {
     /// session.clear();
     /// assert!(session.is_modified() && session.is_empty());
     /// ```
+    #[doc(alias = "flush")]
+    #[doc(alias = "purge")]
+    #[doc(alias = "logout")]
     pub fn clear(&self) {
         self.touch();
         self.state.reset(&mut self.state.lock());
@@ -466,9 +556,9 @@ impl Session {
             }
         };
         let expiry = if self.state.save_state(config).1 {
-            crate::config::Expiry::At(time::OffsetDateTime::UNIX_EPOCH)
+            crate::config::CookieExpiry::At(time::OffsetDateTime::UNIX_EPOCH)
         } else {
-            crate::config::Expiry::Session
+            crate::config::CookieExpiry::Session
         };
         let (token, _) = self.state.encode_for_save(config, config.now());
         crate::chunk::plan(config, token.len(), config.attributes_len(&expiry))

@@ -163,19 +163,27 @@ impl State {
         ts.is_none_or(|ts| now.saturating_sub(ts) >= after.as_secs())
     }
 
-    /// Under `with_max_lifetime`, a session without a login stamp gets one
-    /// on its first write here.
-    pub(crate) fn stamp_if_missing(&self, config: &Config) {
-        if config.max_lifetime.is_none() {
+    /// What a write adds to a session that lacks it: under
+    /// `with_max_lifetime`, a login stamp; under `with_expiry` with
+    /// permanent sessions, Flask's `_permanent`, so Flask peers agree.
+    pub(crate) fn complete_for_write(&self, config: &Config) {
+        let stamp = config.max_lifetime.is_some();
+        let permanent = config.mark_permanent && config.format().tagged();
+        if !stamp && !permanent {
             return;
         }
         let mut data = self.lock();
         let map = self.map(&mut data);
-        if map.is_empty() || lifecycle::issued_at_ms(map).is_some() {
+        if map.is_empty() {
             return;
         }
-        let stamp = lifecycle::stamp_json(config.now_ms(), config.format());
-        Arc::make_mut(map).insert_json(crate::LOGIN_KEY, stamp);
+        if stamp && lifecycle::issued_at_ms(map).is_none() {
+            let stamp = lifecycle::stamp_json(config.now_ms(), config.format());
+            Arc::make_mut(map).insert_json(crate::LOGIN_KEY, stamp);
+        }
+        if permanent && map.permanent_flag().is_none() {
+            Arc::make_mut(map).insert_json("_permanent", "true".to_owned());
+        }
     }
 
     /// The map, for writing: copies a shared index first.
