@@ -233,7 +233,8 @@ async fn typed_data_methods() {
 #[test]
 fn one_way_to_fail_on_bad_configuration() {
     let base = || SessionLayer::new(key());
-    let cases: Vec<(SessionLayer, fn(&ConfigError) -> bool)> = vec![
+    type Expect = fn(&ConfigError) -> bool;
+    let cases: Vec<(SessionLayer, Expect)> = vec![
         (
             base()
                 .with_cookie_name("__Host-s")
