@@ -327,7 +327,8 @@ impl SessionLayer {
     /// let strict = SessionLayer::new(Key::generate()).with_same_site(SameSite::Strict);
     /// # let _ = strict;
     /// ```
-    pub fn with_same_site(self, same_site: SameSite) -> Self {
+    pub fn with_same_site(self, same_site: impl Into<SameSite>) -> Self {
+        let same_site = same_site.into();
         self.update(|c| c.same_site = Some(same_site))
     }
 

@@ -19,6 +19,18 @@ pub enum SameSite {
     None,
 }
 
+/// For code written against the `cookie` crate's type, which this crate
+/// re-exported before 0.2.
+impl From<cookie::SameSite> for SameSite {
+    fn from(same_site: cookie::SameSite) -> Self {
+        match same_site {
+            cookie::SameSite::Strict => Self::Strict,
+            cookie::SameSite::Lax => Self::Lax,
+            cookie::SameSite::None => Self::None,
+        }
+    }
+}
+
 impl From<SameSite> for cookie::SameSite {
     fn from(same_site: SameSite) -> Self {
         match same_site {

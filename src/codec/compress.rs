@@ -5,7 +5,9 @@
 //! rule runs on C zlib because only it reproduces Flask's bytes, and so
 //! Flask's decision, for every payload. The fast level runs on libdeflate,
 //! 2.5–3.5× faster than C zlib's level 1 on session payloads for the same
-//! size (BENCHMARKS.md, "Deflate backends"); Flask inflates either.
+//! size (BENCHMARKS.md, "Deflate backends"); Flask inflates either. Without
+//! the `c-zlib` feature both run on miniz_oxide (pure Rust, through
+//! flate2): zlib streams every framework inflates, not Flask's exact bytes.
 
 use std::cell::RefCell;
 
@@ -34,11 +36,20 @@ pub(crate) enum Deflate {
 
 thread_local! {
     static DEFLATE: RefCell<Compress> = RefCell::new(Compress::new(Compression::new(6), true));
+    static INFLATE: RefCell<Decompress> = RefCell::new(Decompress::new(true));
+}
+
+#[cfg(feature = "c-zlib")]
+thread_local! {
     static DEFLATE_FAST: RefCell<libdeflater::Compressor> =
         RefCell::new(libdeflater::Compressor::new(
             libdeflater::CompressionLvl::new(1).expect("1 is a valid level"),
         ));
-    static INFLATE: RefCell<Decompress> = RefCell::new(Decompress::new(true));
+}
+
+#[cfg(not(feature = "c-zlib"))]
+thread_local! {
+    static DEFLATE_FAST: RefCell<Compress> = RefCell::new(Compress::new(Compression::new(1), true));
 }
 
 /// The zlib stream of `raw` if it is at least two bytes shorter, else `None`.
@@ -49,6 +60,7 @@ pub(crate) fn compress_if_smaller(raw: &[u8], how: Deflate) -> Option<Vec<u8>> {
     // Any output that does not fit `len - 2` bytes is not worth keeping, so
     // the compressor may stop as soon as the buffer is full.
     let limit = raw.len() - 2;
+    #[cfg(feature = "c-zlib")]
     if how == Deflate::Fast {
         return DEFLATE_FAST.with(|cell| {
             let mut c = cell.borrow_mut();
@@ -59,15 +71,43 @@ pub(crate) fn compress_if_smaller(raw: &[u8], how: Deflate) -> Option<Vec<u8>> {
             (written <= limit).then_some(out)
         });
     }
+    #[cfg(not(feature = "c-zlib"))]
+    if how == Deflate::Fast {
+        return DEFLATE_FAST.with(|cell| deflate_with(&mut cell.borrow_mut(), 1, raw, limit));
+    }
+    DEFLATE.with(|cell| deflate_with(&mut cell.borrow_mut(), 6, raw, limit))
+}
+
+/// One zlib stream of `raw` from a reused state, if it fits `limit` bytes.
+/// C zlib finishes in one call when the output fits; miniz_oxide may hand
+/// its output over in several, so call until the stream ends, the buffer
+/// is full (too long: give up) or nothing moves.
+fn deflate_with(z: &mut Compress, level: u32, raw: &[u8], limit: usize) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(limit);
-    DEFLATE.with(|cell| {
-        let mut z = cell.borrow_mut();
-        z.reset();
-        match z.compress_vec(raw, &mut out, FlushCompress::Finish) {
-            Ok(Status::StreamEnd) if out.len() <= limit => Some(out),
-            _ => None,
+    z.reset();
+    loop {
+        let consumed = usize::try_from(z.total_in()).ok()?;
+        let before = (consumed, out.len());
+        let status = z.compress_vec(&raw[consumed..], &mut out, FlushCompress::Finish);
+        let stuck = (usize::try_from(z.total_in()).ok()?, out.len()) == before;
+        match status {
+            Ok(Status::StreamEnd) => return (out.len() <= limit).then_some(out),
+            Ok(_) if out.len() < limit && !stuck => {}
+            _ => {
+                abandon(z, level);
+                return None;
+            }
         }
-    })
+    }
+}
+
+/// A stream given up half-way. miniz_oxide's `reset` keeps the output it
+/// had not handed over yet, which the next stream would start with: start
+/// afresh there. C zlib's `reset` is complete.
+fn abandon(z: &mut Compress, level: u32) {
+    if cfg!(not(feature = "c-zlib")) {
+        *z = Compress::new(Compression::new(level), true);
+    }
 }
 
 /// Inflates a zlib stream; trailing bytes after its end are ignored, as in
@@ -80,8 +120,10 @@ pub(crate) fn decompress(data: &[u8]) -> Option<Vec<u8>> {
         loop {
             let consumed = usize::try_from(z.total_in()).ok()?;
             let before = (consumed, out.len());
+            // `None`, not `Finish`: miniz_oxide takes `Finish` as a promise
+            // that the output buffer is large enough, which it grows here.
             let status = z
-                .decompress_vec(&data[consumed..], &mut out, FlushDecompress::Finish)
+                .decompress_vec(&data[consumed..], &mut out, FlushDecompress::None)
                 .ok()?;
             match status {
                 Status::StreamEnd => return (out.len() <= MAX_INFLATED_BYTES).then_some(out),
@@ -121,6 +163,9 @@ mod tests {
         assert_eq!(fast[0] & 0x0f, 8, "a zlib header: deflate");
         assert_eq!(decompress(&fast).unwrap(), raw);
         let flask = compress_if_smaller(&raw, Deflate::Flask).unwrap();
+        assert_eq!(decompress(&flask).unwrap(), raw);
+        // libdeflate's level 1 is as small as zlib's; miniz's is not.
+        #[cfg(feature = "c-zlib")]
         assert!(
             fast.len() < flask.len() * 11 / 10,
             "{} vs {}",

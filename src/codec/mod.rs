@@ -46,7 +46,8 @@ mod key;
 #[cfg(test)]
 mod python_vectors;
 pub(crate) mod raw;
-#[cfg(test)]
+// Byte-exact against Flask's zlib: C zlib only.
+#[cfg(all(test, feature = "c-zlib"))]
 mod rewrite_tests;
 pub(crate) mod scan;
 mod sealed;
