@@ -29,19 +29,20 @@
 //! # Quick start (axum)
 //!
 //! ```
+//! use std::time::Duration;
 //! use axum::{routing::get, Router};
-//! use tower_cookie_session::{Key, Session, SessionLayer};
+//! use tower_cookie_session::{Error, Expiry, Key, Session, SessionLayer};
 //!
-//! async fn counter(session: Session) -> String {
-//!     let n: u64 = session.get("counter").unwrap_or_default().unwrap_or(0) + 1;
-//!     session.insert("counter", n).expect("a u64 is JSON");
-//!     format!("{n} visits")
+//! async fn counter(session: Session) -> Result<String, Error> {
+//!     let n = session.update_or("counter", 0_u64, |n| n + 1)?;
+//!     Ok(format!("{n} visits"))
 //! }
 //!
 //! let key = Key::new("the same SECRET_KEY as the Flask app").unwrap();
-//! let app: Router = Router::new()
-//!     .route("/", get(counter))
-//!     .layer(SessionLayer::new(key));
+//! let sessions = SessionLayer::new(key)
+//!     .with_expiry(Expiry::OnInactivity(Duration::from_secs(3600)));
+//! sessions.validate().expect("a valid configuration");
+//! let app: Router = Router::new().route("/", get(counter)).layer(sessions);
 //! ```
 //!
 //! # Plain tower
@@ -106,7 +107,9 @@
 //!
 //! | feature | default | what |
 //! |---|---|---|
-//! | `axum` | yes | [`Session`] as an axum extractor, `Option<Session>` too |
+//! | `axum` | yes | [`Session`] as an axum extractor, `Option<Session>` too; [`Error`] as a response |
+//! | `c-zlib` | yes | C zlib and libdeflate, built from source (a C compiler is needed): Flask's exact compressed bytes under [`Compression::Flask`] and the fastest [`Compression::Auto`]. Without it miniz_oxide (pure Rust) compresses every format, and Flask, Quart and Django read those cookies all the same |
+//! | `float-roundtrip` | yes | serde_json's exact float parsing, so a float a handler reads and writes back keeps its last digit; Cargo unifies it into every crate of the build |
 //!
 //! # Security
 //!
