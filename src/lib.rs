@@ -113,8 +113,10 @@
 //!
 //! # Security
 //!
-//! The session is signed, not encrypted: the client can read it. A copied
-//! cookie stays valid until its timestamp is older than the max age.
+//! Under the framework formats the session is signed, not encrypted: the
+//! client can read it ([`SessionLayer::encrypted`] hides it too). A copied
+//! cookie stays valid until its timestamp is older than the max age, unless
+//! a validator refuses it ([`SessionLayer::with_validator`]).
 //! Concurrent requests race: the last response's cookie wins.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
