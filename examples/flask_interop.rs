@@ -35,7 +35,7 @@
 //! * `POST /login` with `{"user"}`, `POST /logout` (clears the session),
 //!   `GET /whoami` → `{"user": name or null}`;
 //! * `POST /renew` ([`Session::renew`]) and `GET /issued` →
-//!   `{"issued_at_ms": n or null}`, the login stamp;
+//!   `{"issued_at_us": n or null}`, the login stamp (microseconds);
 //! * `POST /cart/add` with `{"item", "qty"}` (a `{item: qty}` object under
 //!   `cart`), `GET /cart` → `{"cart": {...}}`.
 //!
@@ -237,18 +237,18 @@ async fn cart(session: Session) -> Reply {
     Ok(Json(json!({ "cart": cart })))
 }
 
-/// A new login stamp ([`Session::renew`]); returns it in milliseconds.
+/// A new login stamp ([`Session::renew`]); returns it in microseconds.
 async fn renew(session: Session) -> Json<Value> {
     session.renew();
     issued(session).await
 }
 
 async fn issued(session: Session) -> Json<Value> {
-    let ms = session
+    let us = session
         .issued_at()
         .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-        .map(|d| d.as_millis() as u64);
-    Json(json!({ "issued_at_ms": ms }))
+        .map(|d| d.as_micros() as u64);
+    Json(json!({ "issued_at_us": us }))
 }
 
 fn app(layer: SessionLayer) -> Router {

@@ -259,16 +259,16 @@ impl Config {
     /// Now, in seconds since the Unix epoch, by the layer's clock.
     pub(crate) fn now(&self) -> u64 {
         match &self.clock {
-            Some(_) => self.now_ms() / 1000,
+            Some(_) => self.now_us() / 1_000_000,
             None => unix_now(),
         }
     }
 
-    /// Now, in milliseconds since the Unix epoch, by the layer's clock.
-    pub(crate) fn now_ms(&self) -> u64 {
+    /// Now, in microseconds since the Unix epoch, by the layer's clock.
+    pub(crate) fn now_us(&self) -> u64 {
         let now = self.clock.as_ref().map_or_else(SystemTime::now, |c| c());
         now.duration_since(UNIX_EPOCH)
-            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+            .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
     }
 
     pub(crate) fn clock_skew_secs(&self) -> u64 {

@@ -3,7 +3,7 @@
 //! counted from it, and the application's validator.
 //!
 //! The stamp lives in the session itself, under one reserved key
-//! ([`LOGIN_KEY`]) holding `{"at_ms": <unix milliseconds>, "nonce": "<random>"}`:
+//! ([`LOGIN_KEY`]) holding `{"at_us": <unix microseconds>, "nonce": "<random>"}`:
 //! plain JSON that Flask, Quart, Starlette and Django carry along untouched,
 //! so a session keeps its stamp whichever side writes it next.
 
@@ -61,7 +61,7 @@ impl SessionInfo<'_> {
     /// `None` for a session never stamped, such as one a Python peer wrote.
     #[must_use]
     pub fn issued_at(&self) -> Option<SystemTime> {
-        issued_at_ms(self.map).map(ms_to_system_time)
+        issued_at_us(self.map).map(us_to_system_time)
     }
 
     /// The timestamp the cookie was signed at: its last write or refresh.
@@ -99,27 +99,29 @@ fn to_system_time(secs: u64) -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(secs)
 }
 
-pub(crate) fn ms_to_system_time(ms: u64) -> SystemTime {
-    UNIX_EPOCH + Duration::from_millis(ms)
+pub(crate) fn us_to_system_time(us: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_micros(us)
 }
 
-/// The login stamp's time in milliseconds since the epoch, if the session
-/// holds a well-formed stamp. Milliseconds, not the signature's whole
-/// seconds: a login in the same second as a logout-everywhere must still
-/// be told apart from the sessions that logout revoked.
-pub(crate) fn issued_at_ms(map: &RawMap) -> Option<u64> {
+/// The login stamp's time in microseconds since the epoch, if the session
+/// holds a well-formed stamp. Microseconds, not the signature's whole
+/// seconds (nor milliseconds: CI logged out and in again within one): a
+/// login right after a logout-everywhere must be told apart from the
+/// sessions that logout revoked. Integers up to 2^53, exact in JSON
+/// readers of every language.
+pub(crate) fn issued_at_us(map: &RawMap) -> Option<u64> {
     let json = map.get_json(LOGIN_KEY)?;
     serde_json::from_str::<serde_json::Value>(json)
         .ok()?
-        .get("at_ms")?
+        .get("at_us")?
         .as_u64()
 }
 
-/// A fresh stamp at `now_ms` as JSON text in `format`'s layout. The nonce
+/// A fresh stamp at `now_us` as JSON text in `format`'s layout. The nonce
 /// makes every stamped cookie differ from every earlier one, even within
-/// the same millisecond.
-pub(crate) fn stamp_json(now_ms: u64, format: Format) -> String {
-    let value = serde_json::json!({ "at_ms": now_ms, "nonce": nonce() });
+/// the same microsecond.
+pub(crate) fn stamp_json(now_us: u64, format: Format) -> String {
+    let value = serde_json::json!({ "at_us": now_us, "nonce": nonce() });
     let mut out = Vec::with_capacity(48);
     json::write_value_in(&value, format.style(), &mut out);
     String::from_utf8(out).unwrap_or_default()
@@ -162,8 +164,8 @@ pub(crate) fn admit(
         return Err(Refusal::Lifetime);
     }
     if let Some(lifetime) = config.max_lifetime {
-        let expired =
-            issued_at_ms(map).is_some_and(|at| now.saturating_sub(at / 1000) > lifetime.as_secs());
+        let expired = issued_at_us(map)
+            .is_some_and(|at| now.saturating_sub(at / 1_000_000) > lifetime.as_secs());
         if expired {
             return Err(Refusal::Lifetime);
         }

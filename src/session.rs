@@ -473,7 +473,7 @@ impl Session {
     #[doc(alias = "cycle_id")]
     #[doc(alias = "regenerate")]
     pub fn renew(&self) {
-        let stamp = crate::lifecycle::stamp_json(self.state.now_ms(), self.state.format());
+        let stamp = crate::lifecycle::stamp_json(self.state.now_us(), self.state.format());
         self.write(|map| map.insert_json(crate::LOGIN_KEY, stamp));
         self.mark_modified();
     }
@@ -490,8 +490,8 @@ impl Session {
     /// ```
     #[must_use]
     pub fn issued_at(&self) -> Option<std::time::SystemTime> {
-        self.read(crate::lifecycle::issued_at_ms)
-            .map(crate::lifecycle::ms_to_system_time)
+        self.read(crate::lifecycle::issued_at_us)
+            .map(crate::lifecycle::us_to_system_time)
     }
 
     /// Whether the session was changed during this request.

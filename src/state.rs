@@ -127,13 +127,13 @@ impl State {
         &mut data.map
     }
 
-    /// The clock of the layer (the system's outside one), in milliseconds.
-    pub(crate) fn now_ms(&self) -> u64 {
+    /// The clock of the layer (the system's outside one), in microseconds.
+    pub(crate) fn now_us(&self) -> u64 {
         match &self.config {
-            Some(config) => config.now_ms(),
+            Some(config) => config.now_us(),
             None => std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+                .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX)),
         }
     }
 
@@ -177,8 +177,8 @@ impl State {
         if map.is_empty() {
             return;
         }
-        if stamp && lifecycle::issued_at_ms(map).is_none() {
-            let stamp = lifecycle::stamp_json(config.now_ms(), config.format());
+        if stamp && lifecycle::issued_at_us(map).is_none() {
+            let stamp = lifecycle::stamp_json(config.now_us(), config.format());
             Arc::make_mut(map).insert_json(crate::LOGIN_KEY, stamp);
         }
         if permanent && map.permanent_flag().is_none() {

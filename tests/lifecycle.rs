@@ -182,7 +182,7 @@ async fn the_max_lifetime_ends_a_session_that_refreshes_continuously() {
     copy.cookies.insert(
         "session".into(),
         Codec::new(key()).encode(
-            json!({"_permanent": true, LOGIN_KEY: {"at_ms": 1000, "nonce": "x"}})
+            json!({"_permanent": true, LOGIN_KEY: {"at_us": 1_000_000, "nonce": "x"}})
                 .as_object()
                 .unwrap(),
             clock.secs(),
@@ -218,7 +218,7 @@ async fn an_unstamped_session_is_stamped_on_its_first_write_under_max_lifetime()
         .decode(&jar.cookies["session"], clock.secs(), None)
         .unwrap();
     assert_eq!(
-        stamped[LOGIN_KEY]["at_ms"].as_u64().unwrap() / 1000,
+        stamped[LOGIN_KEY]["at_us"].as_u64().unwrap() / 1_000_000,
         clock.secs()
     );
     clock.advance(Duration::from_secs(601));
@@ -263,10 +263,10 @@ async fn renew_makes_a_cookie_unlike_the_old_one_and_the_old_stamp_can_be_refuse
     .await;
     let new_login = Codec::new(key())
         .decode(&jar.cookies["session"], clock.secs(), None)
-        .unwrap()[LOGIN_KEY]["at_ms"]
+        .unwrap()[LOGIN_KEY]["at_us"]
         .as_u64()
         .unwrap();
-    *not_before.write().unwrap() = UNIX_EPOCH + Duration::from_millis(new_login);
+    *not_before.write().unwrap() = UNIX_EPOCH + Duration::from_micros(new_login);
     let user = Arc::new(RwLock::new(None));
     let mut old = old;
     round(&layer, &mut old, whoami(&user)).await;

@@ -717,20 +717,20 @@ class Suite:
             self.req(self.rust, "POST", "/clear")
             self.expected = {}
             self.counter(self.flask)
-            issued = self.req(self.rust, "POST", "/renew").json().get("issued_at_ms")
+            issued = self.req(self.rust, "POST", "/renew").json().get("issued_at_us")
             R.check("rust renew: a login stamp", isinstance(issued, int), f"{issued!r}")
             fs = self.state(self.flask)
             got = fs.get("_tcs_login")
             R.check(
-                "flask reads the reserved key _tcs_login: {at_ms, nonce}",
-                isinstance(got, dict) and got.get("at_ms") == issued and isinstance(got.get("nonce"), str),
+                "flask reads the reserved key _tcs_login: {at_us, nonce}",
+                isinstance(got, dict) and got.get("at_us") == issued and isinstance(got.get("nonce"), str),
                 dumps(fs),
             )
             self.expected["_tcs_login"] = got
             self.counter(self.flask)
             self.write(self.flask, "str", "from_flask", "x", "x")
             self.agree("flask wrote twice: the stamp is kept")
-            again = self.req(self.rust, "GET", "/issued").json().get("issued_at_ms")
+            again = self.req(self.rust, "GET", "/issued").json().get("issued_at_us")
             R.check("rust reads the same login stamp after flask's writes", again == issued, f"{again!r} vs {issued!r}")
 
         def flask_ahead():
