@@ -126,8 +126,8 @@ mod chunk;
 pub mod codec;
 mod config;
 mod error;
-#[cfg(feature = "axum")]
 mod expiry;
+#[cfg(feature = "axum")]
 mod extract;
 pub mod flask;
 mod future;

@@ -16,7 +16,9 @@ signer and encoding), and Django's signed_cookies SessionStore / django.test.Cli
 Every verdict ("valid", which exception, which header) is the framework's.
 
 Determinism: the clock is frozen (time.time is the only clock itsdangerous,
-django.core.signing and Django's cookie Expires use), secrets are fixed,
+django.core.signing and Django's cookie Expires use; Django requests also
+freeze django.utils.timezone.now, which set_expiry and get_expiry_age read),
+secrets are fixed,
 "random" payloads come from a SHA-256 stream, lists are sorted by name and
 save-table rows are in a fixed loop order. Format map:
 /work/shared/docs/python-formats.md.
@@ -32,6 +34,7 @@ import sys
 import types
 import zlib
 from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
 from importlib.metadata import version
 from pathlib import Path
 from unittest import mock
@@ -665,6 +668,17 @@ def dj_cookie(data: dict, ts=T0, secret=DJ_SECRET, fallbacks=()) -> str:
     return cookie
 
 
+@contextmanager
+def dj_frozen_clock(ts: int):
+    """frozen_time plus django.utils.timezone.now, the clock set_expiry(timedelta),
+    get_expiry_age() and get_expiry_date() use (datetime.now ignores time.time)."""
+    def now():
+        return datetime.fromtimestamp(ts, tz=timezone.utc if settings.USE_TZ else None)
+
+    with frozen_time(ts), mock.patch("django.utils.timezone.now", side_effect=now):
+        yield
+
+
 def dj_client_get(view, *, cookie=None, now=T0, raise_errors=True, **config):
     """One GET / through SessionMiddleware with a fresh django.test.Client.
 
@@ -673,7 +687,7 @@ def dj_client_get(view, *, cookie=None, now=T0, raise_errors=True, **config):
     """
     dj_dispatch.view = view
     extra = {"HTTP_COOKIE": f"{DJ_COOKIE}={cookie}"} if cookie is not None else {}
-    with dj_settings(**config), frozen_time(now):
+    with dj_settings(**config), dj_frozen_clock(now):
         return Client(raise_request_exception=raise_errors).get("/", **extra)
 
 
