@@ -105,6 +105,7 @@ pub(crate) fn plan(
                 needed: request_bytes,
                 allowed: config.max_total_bytes,
                 chunks: 0,
+                payload: false,
             })
         };
     }
@@ -127,6 +128,7 @@ pub(crate) fn plan(
                 needed: single + 2,
                 allowed: config.max_total_bytes,
                 chunks: 0,
+                payload: false,
             });
         }
         let end = token_len.min(pos + capacity);
@@ -141,6 +143,7 @@ pub(crate) fn plan(
             needed: bytes,
             allowed: config.max_total_bytes,
             chunks: n,
+            payload: false,
         });
     }
     Ok(Plan {

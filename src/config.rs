@@ -1,5 +1,6 @@
 //! Cookie attributes and the layer's settings, with secure defaults.
 
+use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -141,8 +142,6 @@ pub(crate) struct Config {
     /// per configuration, not per response.
     suffix: String,
     delete_suffix: String,
-    /// `suffix` plus `; Max-Age=…` where the framework sends it.
-    persistent_suffix: String,
     /// Lifecycle (`src/lifecycle.rs`): absolute lifetime from the login
     /// stamp, the application's validator, refresh throttling, clock skew.
     pub(crate) max_lifetime: Option<Duration>,
@@ -173,9 +172,13 @@ pub(crate) const DEFAULT_CLOCK_SKEW: Duration = Duration::from_secs(5);
 pub(crate) enum CookieExpiry {
     /// A browser-session cookie (no `Expires`, no `Max-Age`).
     Session,
-    /// A persistent cookie that expires at this time: `Expires` (Flask,
-    /// Django) and `Max-Age` (Starlette, Django), as the framework sends.
-    At(OffsetDateTime),
+    /// A persistent cookie that expires at `expires`, `max_age` seconds
+    /// from now: `Expires` (Flask, Django) and `Max-Age` (Starlette,
+    /// Django), as the framework sends.
+    At {
+        expires: OffsetDateTime,
+        max_age: u64,
+    },
     Delete,
 }
 
@@ -239,7 +242,6 @@ impl Config {
             cache: None,
             suffix: String::new(),
             delete_suffix: String::new(),
-            persistent_suffix: String::new(),
             max_lifetime: None,
             validator: None,
             refresh_after: None,
@@ -302,8 +304,18 @@ impl Config {
     /// framework's rules (the decode cache's check).
     pub(crate) fn is_fresh(&self, ts: u64, now: u64) -> bool {
         self.codec
-            .check_age(ts, now, Some(self.max_age_secs()), self.clock_skew_secs())
+            .check_age(ts, now, self.age_limit_secs(), self.clock_skew_secs())
             .is_ok()
+    }
+
+    /// The signature's age limit. Under `Expiry::AtDateTime` the session
+    /// ends at its date, whatever its age ([`crate::lifecycle::admit`]
+    /// refuses it from then on), so the max age does not apply.
+    pub(crate) fn age_limit_secs(&self) -> Option<u64> {
+        match self.expires_at {
+            Some(_) => None,
+            None => Some(self.max_age_secs()),
+        }
     }
 
     /// The value a deletion cookie carries: what the framework sends.
@@ -329,13 +341,8 @@ impl Config {
             full.strip_prefix('=').unwrap_or(&full).to_owned()
         };
         let (suffix, delete_suffix) = (render(CookieExpiry::Session), render(CookieExpiry::Delete));
-        let mut persistent_suffix = suffix.clone();
-        if self.lifetime_attributes().0 {
-            persistent_suffix.push_str(&format!("; Max-Age={}", self.cookie_lifetime_secs()));
-        }
         self.suffix = suffix;
         self.delete_suffix = delete_suffix;
-        self.persistent_suffix = persistent_suffix;
     }
 
     /// Defaults with a throwaway key, to measure sessions built outside a layer.
@@ -420,10 +427,11 @@ impl Config {
         if self.same_site == Some(SameSite::None) && !self.secure {
             return Err(ConfigError::SameSiteNoneNotSecure);
         }
-        // A chunk's `Set-Cookie` is `name.NN=value` plus the attributes of a
-        // persistent cookie; browsers keep name and value up to 4096 bytes.
-        let attributes = self.attributes_len(&CookieExpiry::At(OffsetDateTime::UNIX_EPOCH)) + 1;
-        let limit = BROWSER_COOKIE_BYTES + attributes;
+        // A chunk's `Set-Cookie` is `name.NN=value` plus its attributes, and
+        // browsers keep name and value up to 4096 bytes. The bound must hold
+        // for the shortest attributes the layer writes (a browser-session
+        // cookie): that chunk carries the most name and value.
+        let limit = BROWSER_COOKIE_BYTES + 1 + self.attributes_len(&CookieExpiry::Session);
         if self.max_cookie_bytes > limit {
             return Err(ConfigError::CookieTooLarge {
                 max_cookie_bytes: self.max_cookie_bytes,
@@ -476,14 +484,14 @@ impl Config {
         }
         match expiry {
             CookieExpiry::Session => {}
-            CookieExpiry::At(at) => {
-                let (max_age, expires) = self.lifetime_attributes();
-                if max_age {
-                    let secs = i64::try_from(self.cookie_lifetime_secs()).unwrap_or(i64::MAX);
+            CookieExpiry::At { expires, max_age } => {
+                let (with_max_age, with_expires) = self.lifetime_attributes();
+                if with_max_age {
+                    let secs = i64::try_from(*max_age).unwrap_or(i64::MAX);
                     cookie = cookie.max_age(time::Duration::seconds(secs));
                 }
-                if expires {
-                    cookie = cookie.expires(*at);
+                if with_expires {
+                    cookie = cookie.expires(*expires);
                 }
             }
             CookieExpiry::Delete => {
@@ -516,11 +524,16 @@ impl Config {
         match expiry {
             CookieExpiry::Session => line.push_str(&self.suffix),
             CookieExpiry::Delete => line.push_str(&self.delete_suffix),
-            CookieExpiry::At(at) => {
-                line.push_str(&self.persistent_suffix);
-                if self.lifetime_attributes().1 {
+            CookieExpiry::At { expires, max_age } => {
+                line.push_str(&self.suffix);
+                let (with_max_age, with_expires) = self.lifetime_attributes();
+                if with_max_age {
+                    // Writing to a `String` cannot fail.
+                    let _ = write!(line, "; Max-Age={max_age}");
+                }
+                if with_expires {
                     line.push_str("; Expires=");
-                    push_http_date(&mut line, at.unix_timestamp())?;
+                    push_http_date(&mut line, expires.unix_timestamp())?;
                 }
             }
         }
@@ -533,11 +546,19 @@ impl Config {
         match expiry {
             CookieExpiry::Session => self.suffix.len(),
             CookieExpiry::Delete => self.delete_suffix.len(),
-            // "; Expires=" + an IMF-fixdate of 29 characters (years 1000-9999).
-            CookieExpiry::At(_) if self.lifetime_attributes().1 => {
-                self.persistent_suffix.len() + 10 + 29
+            CookieExpiry::At { max_age, .. } => {
+                let (with_max_age, with_expires) = self.lifetime_attributes();
+                let mut len = self.suffix.len();
+                if with_max_age {
+                    len += "; Max-Age=".len() + decimal_digits(*max_age);
+                }
+                if with_expires {
+                    // "; Expires=" + an IMF-fixdate of 29 characters (years
+                    // 1000-9999: the write clamps every date into them).
+                    len += 10 + 29;
+                }
+                len
             }
-            CookieExpiry::At(_) => self.persistent_suffix.len(),
         }
     }
 
@@ -573,6 +594,10 @@ fn push_http_date(line: &mut String, unix: i64) -> Option<()> {
         line.push_str(&last.1);
         Some(())
     })
+}
+
+fn decimal_digits(n: u64) -> usize {
+    n.checked_ilog10().map_or(1, |d| d as usize + 1)
 }
 
 fn chunk_names(name: &str) -> Vec<String> {
@@ -729,7 +754,14 @@ mod tests {
         for expiry in [
             CookieExpiry::Session,
             CookieExpiry::Delete,
-            CookieExpiry::At(at),
+            CookieExpiry::At {
+                expires: at,
+                max_age: c.cookie_lifetime_secs(),
+            },
+            CookieExpiry::At {
+                expires: at,
+                max_age: 7,
+            },
         ] {
             let ours = c.set_cookie("session", "abc.def.ghi", &expiry).unwrap();
             let theirs = c.cookie("session", "abc.def.ghi", &expiry).to_string();

@@ -332,19 +332,56 @@ pub struct SessionTooLarge {
     pub(crate) needed: usize,
     pub(crate) allowed: usize,
     pub(crate) chunks: usize,
+    /// The limit broken is the JSON size, not the cookie budget.
+    pub(crate) payload: bool,
 }
 
 impl SessionTooLarge {
-    /// Bytes the session's cookies would add to the request `Cookie` line.
+    /// Over [`MAX_PAYLOAD_BYTES`](crate::codec::MAX_PAYLOAD_BYTES) of JSON:
+    /// however small it compresses, no reader would take it back.
+    pub(crate) fn payload(json_len: usize) -> Self {
+        Self {
+            needed: json_len,
+            allowed: crate::codec::MAX_PAYLOAD_BYTES,
+            chunks: 0,
+            payload: true,
+        }
+    }
+
+    /// Bytes the session's cookies would add to the request `Cookie` line;
+    /// when [`exceeds_payload_limit`](Self::exceeds_payload_limit), the
+    /// bytes of its JSON.
     #[must_use]
     pub fn needed(&self) -> usize {
         self.needed
     }
 
-    /// The configured budget in the same unit.
+    /// The configured budget in the same unit; when
+    /// [`exceeds_payload_limit`](Self::exceeds_payload_limit),
+    /// [`MAX_PAYLOAD_BYTES`](crate::codec::MAX_PAYLOAD_BYTES).
     #[must_use]
     pub fn allowed(&self) -> usize {
         self.allowed
+    }
+
+    /// Whether the session's JSON is over
+    /// [`MAX_PAYLOAD_BYTES`](crate::codec::MAX_PAYLOAD_BYTES), the most any
+    /// reader of this crate inflates, rather than its cookies over the
+    /// budget: even a session that deflates into one small cookie is
+    /// refused then, or the next request would read it as empty.
+    ///
+    /// ```
+    /// use tower_cookie_session::Session;
+    ///
+    /// let session = Session::default();
+    /// session.insert("zeros", "0".repeat(2 << 20)).unwrap();
+    /// let too_large = session.encoded_len().unwrap_err();
+    /// assert!(too_large.exceeds_payload_limit());
+    /// assert_eq!(too_large.allowed(), 1 << 20);
+    /// ```
+    #[must_use]
+    pub fn exceeds_payload_limit(&self) -> bool {
+        self.payload
     }
 
     /// How many chunk cookies the session would need.
@@ -356,6 +393,13 @@ impl SessionTooLarge {
 
 impl fmt::Display for SessionTooLarge {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.payload {
+            return write!(
+                f,
+                "session too large: its JSON is {} bytes, over the {} bytes a reader inflates (codec::MAX_PAYLOAD_BYTES)",
+                self.needed, self.allowed
+            );
+        }
         write!(
             f,
             "session too large: its cookies need {} bytes in {} chunk(s) but the budget allows {} bytes",

@@ -133,6 +133,7 @@ pub mod flask;
 mod future;
 mod layer;
 mod lifecycle;
+mod render;
 mod request;
 mod same_site;
 mod save;

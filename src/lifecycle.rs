@@ -18,6 +18,7 @@ use serde::de::DeserializeOwned;
 use crate::codec::raw::RawMap;
 use crate::codec::{json, Format};
 use crate::config::Config;
+use crate::expiry::{SessionExpiry, DJANGO_EXPIRY_KEY};
 use crate::Error;
 
 /// The reserved session key of the login stamp.
@@ -150,6 +151,8 @@ pub(crate) enum Refusal {
     Lifetime,
     /// The application's validator said no.
     Validator,
+    /// Past the lifetime Django's `set_expiry` gave the session.
+    SessionExpiry,
 }
 
 /// Whether a verified session may be used at `now`: within the absolute
@@ -162,6 +165,14 @@ pub(crate) fn admit(
 ) -> Result<(), Refusal> {
     if config.expires_at_secs().is_some_and(|end| now > end) {
         return Err(Refusal::Lifetime);
+    }
+    if config.format() == Format::Django {
+        let own = map
+            .get_json(DJANGO_EXPIRY_KEY)
+            .and_then(SessionExpiry::from_json);
+        if own.is_some_and(|expiry| expiry.is_past(signed_at, now)) {
+            return Err(Refusal::SessionExpiry);
+        }
     }
     if let Some(lifetime) = config.max_lifetime {
         let expired = issued_at_us(map)

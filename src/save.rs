@@ -4,11 +4,11 @@
 use cookie::Cookie;
 use http::header::{SET_COOKIE, VARY};
 use http::{HeaderMap, HeaderValue, Response};
-use time::OffsetDateTime;
 
 use crate::chunk::{self, ChunkSet};
 use crate::codec::Format;
 use crate::config::{Config, CookieExpiry};
+use crate::render::Rendered;
 use crate::state::{RequestInfo, State};
 use crate::SessionTooLarge;
 
@@ -79,6 +79,7 @@ fn finish<B>(
                 "expiring session chunks that the session cookie does not name"
             );
             write(config, res.headers_mut(), &orphans, &CookieExpiry::Delete);
+            add_vary_cookie(res.headers_mut());
         }
     }
     Ok(())
@@ -121,6 +122,9 @@ fn save<B>(
                 .map(|i| (config.chunk_names[i - 1].as_str(), config.deletion_value())),
         );
         write(config, res.headers_mut(), &cookies, &CookieExpiry::Delete);
+        // What the response sets depends on the request's cookies, as
+        // every write does: shared caches must not serve it to others.
+        add_vary_cookie(res.headers_mut());
         session.evict_request_token();
         return Ok(Saved::Everything);
     }
@@ -139,28 +143,15 @@ fn save<B>(
         );
         return Ok(Saved::Nothing);
     }
-    session.complete_for_write(config);
-    let expiry = if permanent {
-        let end = config
-            .expires_at_secs()
-            .unwrap_or_else(|| now.saturating_add(config.cookie_lifetime_secs()));
-        let at = i64::try_from(end).unwrap_or(i64::MAX);
-        CookieExpiry::At(
-            OffsetDateTime::from_unix_timestamp(at).unwrap_or(OffsetDateTime::UNIX_EPOCH),
-        )
-    } else {
-        CookieExpiry::Session
-    };
-    let (token, entry) = session.encode_for_save(config, now);
-    let plan = match chunk::plan(config, token.len(), config.attributes_len(&expiry)) {
-        Ok(plan) => plan,
+    let rendered = match session.render(config, now, true) {
+        Ok(rendered) => rendered,
         Err(e) if !modified => {
             // The client's cookie is still valid: leave it, and its
             // requests, alone rather than fail every one of them.
             tracing::warn!(
                 cookie = %config.name,
                 needed = e.needed(),
-                allowed = config.max_total_bytes,
+                allowed = e.allowed(),
                 chunks = e.chunks(),
                 max_chunks = config.max_chunks,
                 "session too large to refresh within the budget; the client keeps its cookie as it is"
@@ -171,15 +162,22 @@ fn save<B>(
             tracing::error!(
                 cookie = %config.name,
                 needed = e.needed(),
-                allowed = config.max_total_bytes,
+                allowed = e.allowed(),
                 chunks = e.chunks(),
                 max_chunks = config.max_chunks,
                 max_cookie_bytes = config.max_cookie_bytes,
+                payload_limit = e.exceeds_payload_limit(),
                 "session too large to store in cookies; nothing was written (see SessionLayer::with_max_total_bytes)"
             );
             return Err(e);
         }
     };
+    let Rendered {
+        token,
+        entry,
+        plan,
+        expiry,
+    } = rendered;
     // The client will send this token back: make its next read a hit, and
     // drop the one it replaces.
     session.evict_request_token();

@@ -555,14 +555,11 @@ impl Session {
                 &detached
             }
         };
-        let expiry = if self.state.save_state(config).1 {
-            crate::config::CookieExpiry::At(time::OffsetDateTime::UNIX_EPOCH)
-        } else {
-            crate::config::CookieExpiry::Session
-        };
-        let (token, _) = self.state.encode_for_save(config, config.now());
-        crate::chunk::plan(config, token.len(), config.attributes_len(&expiry))
-            .map(|plan| plan.request_bytes)
+        // The save's own rendering, on a copy: what the write would add
+        // (login stamp, `_permanent`) is counted, and nothing is kept.
+        self.state
+            .render(config, config.now(), false)
+            .map(|rendered| rendered.plan.request_bytes)
     }
 
     /// The cookie name of the layer that created this session, if any.

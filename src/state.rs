@@ -19,8 +19,9 @@ use crate::codec::raw::RawMap;
 use crate::codec::{Codec, Format};
 use crate::config::Config;
 use crate::lifecycle;
+use crate::render::{self, Rendered};
 use crate::request::{CookieHeaders, RequestCookies};
-use crate::{DecodeError, DecodeErrorKind};
+use crate::{DecodeError, DecodeErrorKind, SessionTooLarge};
 
 pub(crate) struct State {
     pub(crate) config: Option<Arc<Config>>,
@@ -163,29 +164,6 @@ impl State {
         ts.is_none_or(|ts| now.saturating_sub(ts) >= after.as_secs())
     }
 
-    /// What a write adds to a session that lacks it: under
-    /// `with_max_lifetime`, a login stamp; under `with_expiry` with
-    /// permanent sessions, Flask's `_permanent`, so Flask peers agree.
-    pub(crate) fn complete_for_write(&self, config: &Config) {
-        let stamp = config.max_lifetime.is_some();
-        let permanent = config.mark_permanent && config.format().tagged();
-        if !stamp && !permanent {
-            return;
-        }
-        let mut data = self.lock();
-        let map = self.map(&mut data);
-        if map.is_empty() {
-            return;
-        }
-        if stamp && lifecycle::issued_at_us(map).is_none() {
-            let stamp = lifecycle::stamp_json(config.now_us(), config.format());
-            Arc::make_mut(map).insert_json(crate::LOGIN_KEY, stamp);
-        }
-        if permanent && map.permanent_flag().is_none() {
-            Arc::make_mut(map).insert_json("_permanent", "true".to_owned());
-        }
-    }
-
     /// The map, for writing: copies a shared index first.
     pub(crate) fn map_mut<'a>(&self, data: &'a mut Data) -> &'a mut RawMap {
         Arc::make_mut(self.map(data))
@@ -238,6 +216,11 @@ impl State {
         if let Some(entry) = config.cache.as_ref().and_then(|c| c.get(&token)) {
             return entry.permanent && config.is_fresh(entry.timestamp, config.now());
         }
+        if config.permanent_default == Some(true) {
+            // Permanent unless `_permanent` says otherwise: the load decides,
+            // as it does on a cache hit or for a route that reads.
+            return true;
+        }
         match config.format() {
             Format::Flask | Format::Quart => Codec::may_be_permanent_unverified(&token),
             // Permanent unless `_permanent` says otherwise: the load decides.
@@ -289,14 +272,23 @@ impl State {
         (map.is_empty(), config.is_permanent(map))
     }
 
-    /// The token for `now`, and the cache entry it would be.
-    pub(crate) fn encode_for_save(&self, config: &Config, now: u64) -> (String, Entry) {
+    /// The session rendered for a write at `now` ([`render::render`]):
+    /// completing the session itself when `commit`, else a copy (the map is
+    /// shared, so only what the completion adds is copied).
+    pub(crate) fn render(
+        &self,
+        config: &Config,
+        now: u64,
+        commit: bool,
+    ) -> Result<Rendered, SessionTooLarge> {
         let mut data = self.lock();
         let map = self.map(&mut data);
-        let policy = |json_len| config.compression.deflate(json_len);
-        let (token, _) = config.codec.encode_raw(map, now, policy);
-        let entry = Entry::new(Arc::clone(map), now, config.is_permanent(map), token.len());
-        (token, entry)
+        let now_us = config.now_us();
+        if commit {
+            render::render(config, map, now, now_us)
+        } else {
+            render::render(config, &mut Arc::clone(map), now, now_us)
+        }
     }
 }
 
@@ -317,7 +309,6 @@ impl Data {
 /// an error.
 fn load(config: &Config, cookies: &RequestCookies, now: u64) -> Option<(Arc<RawMap>, u64)> {
     let token = cookies.token(config)?;
-    let max_age = config.max_age_secs();
     if let Some(cache) = &config.cache {
         if let Some(entry) = cache.get(&token) {
             if config.is_fresh(entry.timestamp, now) {
@@ -333,7 +324,7 @@ fn load(config: &Config, cookies: &RequestCookies, now: u64) -> Option<(Arc<RawM
         .and_then(|text| {
             config
                 .codec
-                .decode_raw(text, now, Some(max_age), config.clock_skew_secs())
+                .decode_raw(text, now, config.age_limit_secs(), config.clock_skew_secs())
         });
     match decoded {
         Ok((map, ts)) => {

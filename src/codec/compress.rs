@@ -13,10 +13,7 @@ use std::cell::RefCell;
 
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
 
-/// Decompressed payloads larger than this are refused: a cookie of a few
-/// KiB never legitimately inflates past it, and a zlib bomb must not
-/// allocate without bound.
-pub(crate) const MAX_INFLATED_BYTES: usize = 1 << 20;
+use super::MAX_PAYLOAD_BYTES;
 
 /// zlib cannot encode a non-empty input in fewer than 9 bytes (2 header,
 /// 4 checksum, 3 of deflate), so below this it never saves two bytes.
@@ -116,7 +113,7 @@ pub(crate) fn decompress(data: &[u8]) -> Option<Vec<u8>> {
     INFLATE.with(|cell| {
         let mut z = cell.borrow_mut();
         z.reset(true);
-        let mut out = Vec::with_capacity((data.len() * 4).clamp(64, MAX_INFLATED_BYTES));
+        let mut out = Vec::with_capacity((data.len() * 4).clamp(64, MAX_PAYLOAD_BYTES));
         loop {
             let consumed = usize::try_from(z.total_in()).ok()?;
             let before = (consumed, out.len());
@@ -126,12 +123,12 @@ pub(crate) fn decompress(data: &[u8]) -> Option<Vec<u8>> {
                 .decompress_vec(&data[consumed..], &mut out, FlushDecompress::None)
                 .ok()?;
             match status {
-                Status::StreamEnd => return (out.len() <= MAX_INFLATED_BYTES).then_some(out),
+                Status::StreamEnd => return (out.len() <= MAX_PAYLOAD_BYTES).then_some(out),
                 _ if out.len() == out.capacity() => {
-                    if out.len() >= MAX_INFLATED_BYTES {
+                    if out.len() >= MAX_PAYLOAD_BYTES {
                         return None;
                     }
-                    out.reserve_exact(out.len().min(MAX_INFLATED_BYTES - out.len()));
+                    out.reserve_exact(out.len().min(MAX_PAYLOAD_BYTES - out.len()));
                 }
                 _ if (usize::try_from(z.total_in()).ok()?, out.len()) == before => return None,
                 _ => {}
@@ -179,7 +176,7 @@ mod tests {
     fn inflate_rejects_truncation_and_bombs() {
         let z = compress_if_smaller(&vec![b'x'; 5000], Deflate::Fast).unwrap();
         assert!(decompress(&z[..z.len() - 3]).is_none());
-        let bomb = compress_if_smaller(&vec![0u8; MAX_INFLATED_BYTES + 1], Deflate::Fast).unwrap();
+        let bomb = compress_if_smaller(&vec![0u8; MAX_PAYLOAD_BYTES + 1], Deflate::Fast).unwrap();
         assert!(decompress(&bomb).is_none());
         let mut trailing = z.clone();
         trailing.extend_from_slice(b"junk");

@@ -38,6 +38,20 @@
 
 mod compress;
 pub(crate) use self::compress::Deflate;
+
+/// The largest session JSON, in bytes, that this crate reads or writes.
+///
+/// A reader refuses a payload that inflates past it: a cookie of a few KiB
+/// never legitimately does, and a zlib bomb must not allocate without
+/// bound. The writer refuses to write one
+/// ([`SessionTooLarge::exceeds_payload_limit`](crate::SessionTooLarge::exceeds_payload_limit)),
+/// so a session the layer wrote is never lost on the next request, however
+/// well it compresses.
+///
+/// ```
+/// assert_eq!(tower_cookie_session::codec::MAX_PAYLOAD_BYTES, 1 << 20);
+/// ```
+pub const MAX_PAYLOAD_BYTES: usize = 1 << 20;
 mod encoding;
 mod format;
 pub(crate) use self::format::Format;

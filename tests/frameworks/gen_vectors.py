@@ -1083,6 +1083,107 @@ def dj_short_cookie_result() -> dict:
             "set_cookie": dj_set_cookie_lines(response)}
 
 
+# --------------------------------------------------------------------------
+# Django save table: custom expiry (request.session.set_expiry)
+# --------------------------------------------------------------------------
+
+
+def dj_iso(ts: float) -> str:
+    """What set_expiry(aware datetime) stores: value.isoformat() (USE_TZ=True, UTC)."""
+    return datetime.fromtimestamp(ts, tz=timezone.utc).isoformat()
+
+
+# (label, _session_expiry) already in the request cookie's session, signed at T0.
+DJ_EXPIRY_VALUES = [
+    ("0", 0),
+    ("300", 300),
+    ("30d", 30 * 86400),  # longer than SESSION_COOKIE_AGE
+    ("neg300", -300),  # set_expiry(-300) stores it as is
+    ("datetime-1d-us", dj_iso(T0 + 86400 + 0.25)),
+    ("datetime-1d", dj_iso(T0 + 86400)),
+    ("datetime-past-1h", dj_iso(T0 - 3600)),
+    ("false", False),
+    ("null", None),
+]
+DJ_EXPIRY_SESSION = {"a": 1}
+
+DJ_EXPIRY_ACTIONS = {
+    "none": DJ_ACTIONS["none"],
+    "read": DJ_ACTIONS["read"],
+    "write": DJ_ACTIONS["write"],
+    "set_expiry_0": "request.session.set_expiry(0); request.session['w'] = 1",
+    "set_expiry_300": "request.session.set_expiry(300); request.session['w'] = 1",
+    "set_expiry_timedelta_1d": "request.session.set_expiry(timedelta(days=1)); "
+                               "request.session['w'] = 1",
+    "set_expiry_datetime_1d": "request.session.set_expiry(<aware UTC datetime now + 1 day>); "
+                              "request.session['w'] = 1",
+    "set_expiry_none_after_0": "request.session.set_expiry(0); request.session.set_expiry(None); "
+                               "request.session['w'] = 1",
+}
+DJ_SET_EXPIRY_STATES = ["none", "valid"]
+
+
+def dj_run_expiry_action(request, action: str):
+    if action.startswith("set_expiry_"):
+        value = {
+            "set_expiry_0": 0,
+            "set_expiry_300": 300,
+            "set_expiry_timedelta_1d": timedelta(days=1),
+            "set_expiry_datetime_1d": datetime.fromtimestamp(T0 + 86400, tz=timezone.utc),
+            "set_expiry_none_after_0": 0,
+        }[action]
+        request.session.set_expiry(value)
+        if action == "set_expiry_none_after_0":
+            request.session.set_expiry(None)
+        action = "write"
+    return dj_run_action(request, action)
+
+
+def dj_expiry_row(name: str, data, action: str, config: dict):
+    """dj_save_row for a request cookie of `data` (None: no cookie) signed at T0."""
+    cookie = None if data is None else dj_cookie(data)
+    response = dj_client_get(lambda request: dj_run_expiry_action(request, action),
+                             cookie=cookie, now=T0, max_age=config["SESSION_COOKIE_AGE"],
+                             save_every_request=config["SESSION_SAVE_EVERY_REQUEST"])
+    lines = dj_set_cookie_lines(response)
+    assert len(lines) <= 1, lines
+    set_cookie = None
+    if lines:
+        parsed = parse_set_cookie(lines[0])
+        assert parsed["name"] == DJ_COOKIE
+        deleted = parsed["attributes"].get("max-age") == "0"
+        session = None
+        if not deleted:
+            result, session = dj_outcome(parsed["value"], T0, config["SESSION_COOKIE_AGE"])
+            assert result == "accepted", result
+        set_cookie = {"deleted": deleted, "value": parsed["value"], "session": session,
+                      "attributes": parsed["attributes"], "raw": parsed["raw"]}
+    vary = response.headers.get("Vary")
+    every = "-save-every-request" if config["SESSION_SAVE_EVERY_REQUEST"] else ""
+    return {
+        "name": f"{name}{every}",
+        "config": dict(config),
+        "request_cookie": None if data is None else {"state": "valid", "session": data},
+        "action": action,
+        "status": response.status_code,
+        "set_cookie": set_cookie,
+        "vary_cookie": vary is not None and "cookie" in vary.lower(),
+    }
+
+
+def dj_expiry_rows():
+    rows = [dj_expiry_row(f"expiry-{label}-{action}",
+                          {**DJ_EXPIRY_SESSION, "_session_expiry": expiry}, action, config)
+            for config in DJ_CONFIGS for label, expiry in DJ_EXPIRY_VALUES
+            for action in ("write", "read", "none")]
+    rows += [dj_expiry_row(f"{state}-{action}",
+                           None if state == "none" else dict(DJ_EXPIRY_SESSION), action,
+                           DJ_CONFIGS[0])
+             for state in DJ_SET_EXPIRY_STATES for action in DJ_EXPIRY_ACTIONS
+             if action.startswith("set_expiry_")]
+    return rows
+
+
 # ==========================================================================
 # Documents
 # ==========================================================================
@@ -1239,9 +1340,39 @@ def django_documents():
                                 "key (session_key becomes None), so the session is 'empty' and "
                                 "the middleware deletes the cookie even when the view never "
                                 "touches the session",
+            "expiry_rows": "custom expiry (set_expiry / '_session_expiry' in the session), "
+                           "clock frozen at T0 (time.time and django.utils.timezone.now). "
+                           "'expiry-<label>-<action>' rows: request cookie signed at T0 with "
+                           "the session shown. '<none|valid>-set_expiry_*' rows: the view calls "
+                           "set_expiry then writes (expiry_actions). When set_cookie is written: "
+                           "_session_expiry == 0 (also false and 0.0: get_expire_at_browser_close "
+                           "is `expiry == 0`) -> no Max-Age and no Expires; an int -> Max-Age=int "
+                           "and Expires=now+int, even when negative or longer than "
+                           "SESSION_COOKIE_AGE; an ISO string -> Max-Age = days*86400 + seconds "
+                           "of (datetime.fromisoformat(s) - now), microseconds dropped, negative "
+                           "for a past date; absent or null -> SESSION_COOKIE_AGE. set_expiry "
+                           "stores a datetime/timedelta as value.isoformat() ('+00:00', "
+                           "microseconds only if nonzero) and set_expiry(None) deletes the key. "
+                           "_session_expiry never makes the middleware write: only modified or "
+                           "SESSION_SAVE_EVERY_REQUEST do",
+            "expiry_read_age": {
+                "why": "signed_cookies load() checks the signature age against "
+                       "SESSION_COOKIE_AGE only, whatever _session_expiry says",
+                "expiry-30d signed 15 days before now":
+                    dj_outcome(dj_cookie({**DJ_EXPIRY_SESSION, "_session_expiry": 30 * 86400},
+                                         ts=T0 - 15 * 86400), T0)[0],
+                "expiry-300 signed 600 s before now":
+                    dj_outcome(dj_cookie({**DJ_EXPIRY_SESSION, "_session_expiry": 300},
+                                         ts=T0 - 600), T0)[0],
+                "expiry-datetime-past-1h signed at now":
+                    dj_outcome(dj_cookie({**DJ_EXPIRY_SESSION,
+                                          "_session_expiry": dj_iso(T0 - 3600)}), T0)[0],
+            },
         },
         "actions": DJ_ACTIONS,
         "rows": dj_save_rows(),
+        "expiry_actions": DJ_EXPIRY_ACTIONS,
+        "expiry_rows": dj_expiry_rows(),
     }
     return codec, table
 
