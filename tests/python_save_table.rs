@@ -415,3 +415,163 @@ fn tables_cover_every_action_and_request_state() {
         .iter()
         .any(|r| r["action"] == "flush"));
 }
+
+/// Django's per-session expiry (`set_expiry`, `_session_expiry`): the
+/// `expiry_rows` of the Django table, replayed with the layer's clock
+/// frozen where Django's was, so every `Set-Cookie` must be Django's byte
+/// for byte (value, `Max-Age`, `Expires`).
+///
+/// One deliberate difference: Django's signed-cookie backend checks only
+/// `SESSION_COOKIE_AGE` on read (Django ticket #19201), so it still accepts
+/// a session past its own expiry (a negative one, a date gone by); the
+/// layer holds a session to the lifetime its cookie was given, and reads
+/// it as no session.
+#[tokio::test]
+async fn django_layer_honours_set_expiry_as_djangos_middleware_does() {
+    const T0: u64 = 1_700_000_000;
+    let fixture = Framework::Django.fixture();
+    let secret = str_field(&fixture, "secret");
+    let codec = Framework::Django.codec(secret);
+    let rows = cases(&fixture, "expiry_rows");
+    let mut report = Report::default();
+    let mut checks = 0;
+    let mut past_own_expiry = 0;
+    for row in rows {
+        let name = str_field(row, "name");
+        let action = str_field(row, "action").to_owned();
+        let request = row["request_cookie"]["session"].as_object().cloned();
+        let cookie = request.as_ref().map(|s| codec.encode(s, T0));
+        let layer = Framework::Django
+            .layer(secret, row, false)
+            .with_clock(|| std::time::UNIX_EPOCH + std::time::Duration::from_secs(T0));
+        let outcome = run_expiry(layer, action, cookie).await;
+        let expiry = request
+            .as_ref()
+            .and_then(|s| s.get("_session_expiry"))
+            .cloned();
+        let own_expiry_past = match &expiry {
+            Some(Value::Number(n)) => n.as_i64().is_some_and(|n| n < 0),
+            Some(Value::String(s)) => s.as_str() < "2023-11-14T22:13:20",
+            _ => false,
+        };
+        if own_expiry_past {
+            past_own_expiry += 1;
+            let keeps_it = outcome.set_cookies.iter().any(|line| {
+                let cookie = Cookie::parse(line.as_str()).unwrap();
+                codec
+                    .decode(cookie.value(), T0, None)
+                    .is_ok_and(|s| s.contains_key("_session_expiry"))
+            });
+            report.check(!keeps_it, || {
+                format!("{name}: a session past its own expiry was kept: {outcome:?}")
+            });
+            checks += 1;
+            continue;
+        }
+        let expected = &row["set_cookie"];
+        if expected.is_null() {
+            report.check(outcome.set_cookies.is_empty(), || {
+                format!("{name}: expected no Set-Cookie, got {outcome:?}")
+            });
+            checks += 1;
+            continue;
+        }
+        let theirs = expected["raw"].as_str().unwrap();
+        let [line] = outcome.set_cookies.as_slice() else {
+            report.check(false, || {
+                format!("{name}: expected {theirs:?}, got {outcome:?}")
+            });
+            checks += 1;
+            continue;
+        };
+        let ours = Cookie::parse(line.as_str()).unwrap();
+        let django = Cookie::parse(theirs).unwrap();
+        // The request cookie was minted from a `serde_json::Map` (keys
+        // sorted), so the payloads are compared as sessions, not bytes.
+        let session = |value: &str| codec.decode(value, T0, None).ok();
+        report.check(
+            session(ours.value()).is_some() && session(ours.value()) == session(django.value()),
+            || format!("{name}: value {line:?}, Django sent {theirs:?}"),
+        );
+        report.check(ours.max_age() == django.max_age(), || {
+            format!("{name}: Max-Age in {line:?}, Django sent {theirs:?}")
+        });
+        report.check(ours.expires_datetime() == django.expires_datetime(), || {
+            format!("{name}: Expires in {line:?}, Django sent {theirs:?}")
+        });
+        report.check(outcome.vary_cookie == (row["vary_cookie"] == true), || {
+            format!("{name}: Vary in {outcome:?}")
+        });
+        checks += 4;
+    }
+    assert!(
+        past_own_expiry * 4 < rows.len(),
+        "{past_own_expiry} rows diverge"
+    );
+    report.finish("Django set_expiry table", checks);
+}
+
+/// One request whose view does what the row's action says (`set_expiry`
+/// as the session key Django keeps it under).
+async fn run_expiry(layer: SessionLayer, action: String, cookie: Option<String>) -> Outcome {
+    let service =
+        ServiceBuilder::new()
+            .layer(layer)
+            .service(service_fn(move |req: Request<String>| {
+                let action = action.clone();
+                async move {
+                    let session = req.extensions().get::<Session>().cloned().unwrap();
+                    match action.as_str() {
+                        "none" => {}
+                        "read" => {
+                            let _ = session.get_value("a");
+                        }
+                        "write" => session.insert("w", 1).unwrap(),
+                        set_expiry => {
+                            let value = match set_expiry {
+                                "set_expiry_0" => Some(Value::from(0)),
+                                "set_expiry_300" => Some(Value::from(300)),
+                                // `set_expiry(timedelta | datetime)` stores its
+                                // `isoformat()`.
+                                "set_expiry_timedelta_1d" | "set_expiry_datetime_1d" => {
+                                    Some(Value::from("2023-11-15T22:13:20+00:00"))
+                                }
+                                "set_expiry_none_after_0" => None,
+                                other => panic!("unknown action {other:?}"),
+                            };
+                            match value {
+                                Some(v) => session.insert("_session_expiry", v).unwrap(),
+                                None => {
+                                    session.remove("_session_expiry");
+                                }
+                            }
+                            session.insert("w", 1).unwrap();
+                        }
+                    }
+                    Ok::<_, Infallible>(Response::new(String::from("ok")))
+                }
+            }));
+    let mut request = Request::builder().uri("/");
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, format!("sessionid={cookie}"));
+    }
+    let response = service
+        .oneshot(request.body(String::new()).unwrap())
+        .await
+        .unwrap();
+    Outcome {
+        status: response.status().as_u16(),
+        set_cookies: response
+            .headers()
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect(),
+        vary_cookie: response
+            .headers()
+            .get_all(header::VARY)
+            .iter()
+            .flat_map(|v| v.to_str().unwrap().split(','))
+            .any(|token| token.trim().eq_ignore_ascii_case("cookie")),
+    }
+}

@@ -356,3 +356,29 @@ async fn encoded_len_is_what_the_write_sends() {
         }
     }
 }
+
+// 2 ------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_django_session_keeps_its_own_expiry() {
+    let clock = Clock::at(T0);
+    let app = app(clock.install(SessionLayer::django(key())));
+    let codec = Codec::django(key());
+    // "Don't remember me": a browser-session cookie after a Rust write.
+    let forget = codec.encode(&object(json!({"a": 1, "_session_expiry": 0})), T0);
+    let written = serve(&app, "/write", &format!("sessionid={forget}")).await;
+    let cookie = written.named("sessionid").unwrap();
+    assert!(cookie.max_age().is_none() && cookie.expires().is_none());
+    // Five minutes: the cookie says so, and so does the server.
+    let short = codec.encode(&object(json!({"a": 1, "_session_expiry": 300})), T0);
+    let jar = format!("sessionid={short}");
+    let written = serve(&app, "/write", &jar).await;
+    let cookie = written.named("sessionid").unwrap();
+    assert_eq!(cookie.max_age(), Some(cookie::time::Duration::seconds(300)));
+    clock.set(T0 + 300);
+    assert_ne!(serve(&app, "/read", &jar).await.body, "{}");
+    clock.set(T0 + 301);
+    let late = serve(&app, "/read", &jar).await;
+    assert_eq!(late.body, "{}");
+    assert!(late.deletes("sessionid"));
+}
