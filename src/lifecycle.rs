@@ -77,7 +77,7 @@ impl SessionInfo<'_> {
     ///
     /// If the stored value does not deserialize as `T`.
     pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, Error> {
-        crate::session::read_value(self.map, key, self.format.tagged())
+        self.map.read(key, self.format.tagged())
     }
 
     /// Whether `key` is present.

@@ -133,7 +133,7 @@ impl Session {
     /// assert_eq!(session.get::<Vec<String>>("cart").unwrap().unwrap().len(), 2);
     /// ```
     pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, Error> {
-        read_value(&self.shared(), key, self.state.format().tagged())
+        self.shared().read(key, self.state.format().tagged())
     }
 
     /// The value under `key` in its natural JSON form. `None` if absent,
@@ -566,29 +566,6 @@ impl Session {
     pub(crate) fn cookie_name(&self) -> Option<&str> {
         self.state.config.as_deref().map(|c| c.name.as_str())
     }
-}
-
-/// `key`'s value deserialized from its natural form (untagged when the
-/// format has Flask's tags).
-pub(crate) fn read_value<T: DeserializeOwned>(
-    map: &RawMap,
-    key: &str,
-    tags: bool,
-) -> Result<Option<T>, Error> {
-    let Some(json) = map.get_json(key) else {
-        return Ok(None);
-    };
-    let error = || Error::deserialize(key, std::any::type_name::<T>());
-    // Only an object whose key starts with a space can be a Flask tag:
-    // without `" ` anywhere, or in a format without tags, the text is
-    // already the natural value.
-    if !tags || !json.as_bytes().windows(2).any(|w| w == b"\" ") {
-        return serde_json::from_str(json).map(Some).map_err(|_| error());
-    }
-    let wire: Value = serde_json::from_str(json).map_err(|_| error())?;
-    serde_json::from_value(tagged::untag(&wire))
-        .map(Some)
-        .map_err(|_| error())
 }
 
 /// The natural view of a stored value: parsed, untagged. `None` for what

@@ -382,3 +382,50 @@ async fn a_django_session_keeps_its_own_expiry() {
     assert_eq!(late.body, "{}");
     assert!(late.deletes("sessionid"));
 }
+
+// 6 ------------------------------------------------------------------------
+
+#[tokio::test]
+async fn keys_with_two_different_lone_surrogates_both_survive_a_write() {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let cookie = flask_token(r#"{"k\ud800":1,"k\udc00":2}"#, now);
+    let app = app(SessionLayer::new(key()));
+    let written = serve(&app, "/write", &format!("session={cookie}")).await;
+    let token = written.named("session").unwrap().value().to_owned();
+    let session = Codec::new(key())
+        .decode_lossless(&token, now + 1, None)
+        .unwrap();
+    assert_eq!(session.len(), 3);
+    assert_eq!(session.to_json(), r#"{"k\ud800":1,"k\udc00":2,"w":"x"}"#);
+}
+
+// 11 -----------------------------------------------------------------------
+
+#[test]
+fn the_public_codec_reads_every_cookie_flask_writes() {
+    // Flask's own cookie for `{"big": 2**64}` (secret "secret", signed at T0).
+    let cookie = "eyJiaWciOjE4NDQ2NzQ0MDczNzA5NTUxNjE2fQ.ZVPxAA.M5jaVvWZbTIdoSBRZCwnHjk8BGE";
+    let codec = Codec::new(Key::new("secret").unwrap());
+    let session = codec.decode_lossless(cookie, T0, None).unwrap();
+    assert_eq!(session.get_json("big"), Some("18446744073709551616"));
+    assert_eq!(
+        session.get::<f64>("big").unwrap(),
+        Some(18446744073709551616.0)
+    );
+    assert_eq!(session.timestamp(), T0);
+    assert_eq!(session.to_json(), r#"{"big":18446744073709551616}"#);
+    // Every format has the lossless decode.
+    let django = Codec::django(Key::new("secret").unwrap());
+    let token = django.encode(&object(json!({"a": 1})), T0);
+    assert_eq!(
+        django
+            .decode_lossless(&token, T0, None)
+            .unwrap()
+            .get::<u8>("a")
+            .unwrap(),
+        Some(1)
+    );
+}

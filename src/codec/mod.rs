@@ -57,6 +57,7 @@ mod format;
 pub(crate) use self::format::Format;
 pub(crate) mod json;
 mod key;
+mod lossless;
 #[cfg(test)]
 mod python_vectors;
 pub(crate) mod raw;
@@ -74,6 +75,7 @@ use serde_json::{Map, Value};
 
 use self::key::Signer;
 pub use self::key::{Digest, Key, KeyDerivation};
+pub use self::lossless::RawSession;
 pub use crate::error::{DecodeError, DecodeErrorKind};
 
 /// The salt Flask uses for session cookies.
@@ -477,6 +479,11 @@ impl Codec {
     /// Verifies `value` and returns its session: for Flask in tagged-JSON
     /// form, for Starlette and Django as the plain JSON it is.
     ///
+    /// A `serde_json::Map` cannot hold everything Python writes: a session
+    /// holding an integer beyond 64 bits is refused (rather than rounded),
+    /// and `NaN` or a lone surrogate cannot be represented.
+    /// [`Codec::decode_lossless`] reads every such session, as the layer does.
+    ///
     /// `now` is the current time in seconds since the Unix epoch. With
     /// `max_age`, a value older than that many seconds is rejected (an age of
     /// exactly `max_age` is accepted, as in itsdangerous and Django). A
@@ -512,6 +519,42 @@ impl Codec {
         }
     }
 
+    /// Verifies `value` and returns its session losslessly: every value as
+    /// the writer wrote it, whatever `serde_json` can hold (integers beyond
+    /// 64 bits, `NaN`, lone surrogates), with its timestamp. What the layer
+    /// reads, for tools built on the codec; [`Codec::decode`] gives a
+    /// `serde_json::Map` and refuses what one cannot hold.
+    ///
+    /// # Errors
+    ///
+    /// As [`Codec::decode`], except for values a `Map` cannot hold.
+    ///
+    /// ```
+    /// use tower_cookie_session::codec::{Codec, Key};
+    ///
+    /// // Flask's cookie for `{"big": 2**64}`.
+    /// let codec = Codec::new(Key::new("secret").unwrap());
+    /// let cookie = "eyJiaWciOjE4NDQ2NzQ0MDczNzA5NTUxNjE2fQ.ZVPxAA.M5jaVvWZbTIdoSBRZCwnHjk8BGE";
+    /// assert!(codec.decode(cookie, 1_700_000_000, None).is_err());
+    /// let session = codec.decode_lossless(cookie, 1_700_000_000, None).unwrap();
+    /// assert_eq!(session.get_json("big"), Some("18446744073709551616"));
+    /// ```
+    pub fn decode_lossless(
+        &self,
+        value: &str,
+        now: u64,
+        max_age: Option<u64>,
+    ) -> Result<RawSession, DecodeError> {
+        let verified = self.verified(value, now, max_age, 0)?;
+        let map = raw::RawMap::parse(verified.payload, self.format)?;
+        Ok(RawSession::new(
+            map,
+            self.format,
+            verified.timestamp,
+            verified.compressed,
+        ))
+    }
+
     /// Whether the payload of `value` may hold a top-level `"_permanent"`
     /// key, judged **without** verifying, inflating or decoding anything
     /// (see [`encoding::B64Needle`]): only for decisions that are safe on
@@ -541,6 +584,17 @@ impl Codec {
         max_age: Option<u64>,
         skew: u64,
     ) -> Result<(Vec<u8>, u64), DecodeError> {
+        self.verified(value, now, max_age, skew)
+            .map(|v| (v.payload, v.timestamp))
+    }
+
+    fn verified(
+        &self,
+        value: &str,
+        now: u64,
+        max_age: Option<u64>,
+        skew: u64,
+    ) -> Result<Verified, DecodeError> {
         use DecodeErrorKind::{BadPayload, BadSignature, Malformed};
         if let Some(sealer) = &self.sealer {
             let opened = sealer.open(&self.context, value)?;
@@ -553,7 +607,11 @@ impl Codec {
             } else {
                 opened.payload
             };
-            return Ok((payload, opened.timestamp));
+            return Ok(Verified {
+                payload,
+                timestamp: opened.timestamp,
+                compressed: opened.deflated,
+            });
         }
         let separator = self.format.separator();
         // Split from the right: a compressed payload itself starts with '.'.
@@ -603,8 +661,20 @@ impl Codec {
         } else {
             bytes
         };
-        Ok((raw, ts))
+        Ok(Verified {
+            payload: raw,
+            timestamp: ts,
+            compressed,
+        })
     }
+}
+
+/// A value whose signature (or tag) verified.
+struct Verified {
+    /// The payload, inflated.
+    payload: Vec<u8>,
+    timestamp: u64,
+    compressed: bool,
 }
 
 impl Codec {

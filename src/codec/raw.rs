@@ -16,6 +16,7 @@
 
 use std::sync::Arc;
 
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use super::json::{self, Style};
@@ -38,6 +39,11 @@ struct Entry {
     /// The key's contents as they arrived, when they differ from `key`
     /// (escapes): written back as they were.
     key_json: Option<(u32, u32)>,
+    /// The key's code points as Python holds them, when it has a lone
+    /// surrogate (`key` then shows U+FFFD in its place): two such keys are
+    /// two keys, compared and sorted as Python does, and no handler's key
+    /// (a Rust `str`) is ever equal to one.
+    lone: Option<Arc<[u32]>>,
     /// The value's JSON text.
     value: Text,
     /// The key, as it arrived, is how Flask writes it.
@@ -123,6 +129,7 @@ impl RawMap {
                 map.entries.push(Entry {
                     key: Text::Owned(key.into()),
                     key_json: None,
+                    lone: None,
                     value: Text::Span(value.0, value.1),
                     key_canonical: true,
                     canonical: shifted.canonical,
@@ -134,15 +141,21 @@ impl RawMap {
         for member in &members {
             let value = span(member.value.clone()).ok_or_else(|| bad("payload too large"))?;
             let key_span = span(member.key.clone()).ok_or_else(|| bad("payload too large"))?;
-            let (key, key_json) = if member.key_escaped {
-                let decoded = scan::unescape(&text[member.key.clone()]);
-                (Text::Owned(decoded.into()), Some(key_span))
+            let (key, key_json, lone) = if member.key_escaped {
+                let raw = &text[member.key.clone()];
+                let lone = scan::lone_surrogate_code_points(raw).map(Arc::from);
+                (
+                    Text::Owned(scan::unescape(raw).into()),
+                    Some(key_span),
+                    lone,
+                )
             } else {
-                (Text::Span(key_span.0, key_span.1), None)
+                (Text::Span(key_span.0, key_span.1), None, None)
             };
             map.entries.push(Entry {
                 key,
                 key_json,
+                lone,
                 value: Text::Span(value.0, value.1),
                 key_canonical: member.key_canonical,
                 canonical: member.canonical,
@@ -197,18 +210,37 @@ impl RawMap {
         self.text(&e.key)
     }
 
+    /// Python's order of two keys: by code point, lone surrogates included.
+    fn key_cmp(&self, a: &Entry, b: &Entry) -> std::cmp::Ordering {
+        match (&a.lone, &b.lone) {
+            (None, None) => self.key_of(a).cmp(self.key_of(b)),
+            _ => {
+                let points = |e: &Entry| -> Vec<u32> {
+                    e.lone.as_deref().map_or_else(
+                        || self.key_of(e).chars().map(u32::from).collect(),
+                        <[u32]>::to_vec,
+                    )
+                };
+                points(a).cmp(&points(b))
+            }
+        }
+    }
+
+    /// Sorted, and searchable by a handler's key: no key with a lone
+    /// surrogate (its `str` form is not its identity).
     fn is_strictly_sorted(&self) -> bool {
-        self.entries
-            .windows(2)
-            .all(|w| self.key_of(&w[0]) < self.key_of(&w[1]))
+        self.entries.iter().all(|e| e.lone.is_none())
+            && self
+                .entries
+                .windows(2)
+                .all(|w| self.key_of(&w[0]) < self.key_of(&w[1]))
     }
 
     /// Python keeps the last of duplicate keys, at the first one's place.
     fn dedup(&mut self) {
         let mut order: Vec<usize> = (0..self.entries.len()).collect();
         order.sort_by(|a, b| {
-            self.key_of(&self.entries[*a])
-                .cmp(self.key_of(&self.entries[*b]))
+            self.key_cmp(&self.entries[*a], &self.entries[*b])
                 .then(a.cmp(b))
         });
         let mut dropped = vec![false; self.entries.len()];
@@ -216,7 +248,10 @@ impl RawMap {
         let mut first = order.first().copied().unwrap_or(0);
         for pair in order.windows(2) {
             let (before, later) = (pair[0], pair[1]);
-            if self.key_of(&self.entries[before]) == self.key_of(&self.entries[later]) {
+            if self
+                .key_cmp(&self.entries[before], &self.entries[later])
+                .is_eq()
+            {
                 self.entries[first].value = self.entries[later].value.clone();
                 self.entries[first].canonical = self.entries[later].canonical;
                 dropped[later] = true;
@@ -237,13 +272,42 @@ impl RawMap {
                 .binary_search_by(|e| self.key_of(e).cmp(key))
                 .ok()
         } else {
-            self.entries.iter().position(|e| self.key_of(e) == key)
+            self.entries
+                .iter()
+                .position(|e| e.lone.is_none() && self.key_of(e) == key)
         }
     }
 
     /// The raw JSON text of `key`'s value.
     pub(crate) fn get_json(&self, key: &str) -> Option<&str> {
         self.find(key).map(|i| self.text(&self.entries[i].value))
+    }
+
+    /// `key`'s value deserialized from its natural form (untagged when the
+    /// format has Flask's tags).
+    ///
+    /// # Errors
+    ///
+    /// If the stored value does not deserialize as `T`.
+    pub(crate) fn read<T: DeserializeOwned>(
+        &self,
+        key: &str,
+        tags: bool,
+    ) -> Result<Option<T>, crate::Error> {
+        let Some(json) = self.get_json(key) else {
+            return Ok(None);
+        };
+        let error = || crate::Error::deserialize(key, std::any::type_name::<T>());
+        // Only an object whose key starts with a space can be a Flask tag:
+        // without `" ` anywhere, or in a format without tags, the text is
+        // already the natural value.
+        if !tags || !json.as_bytes().windows(2).any(|w| w == b"\" ") {
+            return serde_json::from_str(json).map(Some).map_err(|_| error());
+        }
+        let wire: Value = serde_json::from_str(json).map_err(|_| error())?;
+        serde_json::from_value(tagged::untag(&wire))
+            .map(Some)
+            .map_err(|_| error())
     }
 
     /// Sets `key` to the JSON text `json`: in place if present (a Python
@@ -263,6 +327,7 @@ impl RawMap {
         self.entries.push(Entry {
             key: Text::Owned(key.into()),
             key_json: None,
+            lone: None,
             value,
             key_canonical: true,
             canonical: true,
@@ -382,7 +447,7 @@ impl RawMap {
             }
         } else {
             let mut order: Vec<&Entry> = self.entries.iter().collect();
-            order.sort_by(|a, b| self.key_of(a).cmp(self.key_of(b)));
+            order.sort_by(|a, b| self.key_cmp(a, b));
             for (i, e) in order.into_iter().enumerate() {
                 self.write_entry(i, e, out);
             }
@@ -402,6 +467,8 @@ impl RawMap {
     /// The key as it came if the framework would have written it so.
     fn write_key(&self, e: &Entry, out: &mut Vec<u8>) {
         let raw_key = match (e.key_json, &e.key) {
+            // A lone surrogate survives only in the text it came as.
+            (Some((start, end)), _) if e.lone.is_some() => Some(self.span_text(start, end)),
             _ if !e.key_canonical => None,
             (Some((start, end)), _) => Some(self.span_text(start, end)),
             // Arrived without escapes: its text is what was written.
@@ -539,8 +606,30 @@ mod tests {
         let text = r#"{"caf\u00e9":1,"x\ud800":2}"#;
         let map = parse(text);
         assert_eq!(map.get_json("café"), Some("1"));
-        assert_eq!(map.get_json("x\u{fffd}"), Some("2"));
+        // A key with a lone surrogate is no Rust `str`: not named by one.
+        assert_eq!(map.get_json("x\u{fffd}"), None);
+        assert_eq!(map.keys().nth(1), Some("x\u{fffd}"));
         assert_eq!(flask(&map), text);
+    }
+
+    #[test]
+    fn keys_with_different_lone_surrogates_stay_two_keys() {
+        let text = r#"{"k\udc00":2,"k\ud800":1,"k\ue000":3,"k":0}"#;
+        let mut map = parse(text);
+        assert_eq!(map.len(), 4);
+        // Python's order: by code point, surrogates between U+D7FF and U+E000.
+        assert_eq!(
+            flask(&map),
+            r#"{"k":0,"k\ud800":1,"k\udc00":2,"k\ue000":3}"#
+        );
+        // A handler's key never names one; a write keeps both.
+        assert_eq!(map.get_json("k\u{fffd}"), None);
+        map.insert_json("k\u{fffd}", "9".into());
+        assert_eq!(map.len(), 5);
+        // The same lone surrogate twice is one key: the last value wins.
+        let map = parse(r#"{"k\ud800":1,"k\uD800":2}"#);
+        assert_eq!(map.len(), 1);
+        assert_eq!(flask(&map), r#"{"k\ud800":2}"#);
     }
 
     #[test]

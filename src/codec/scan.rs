@@ -98,50 +98,82 @@ pub(crate) fn scan_object(text: &[u8], style: Style) -> Result<Vec<Member>, Scan
 /// strings cannot hold, becomes U+FFFD.
 pub(crate) fn unescape(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
+    decode(raw, |piece| match piece {
+        Piece::Text(text) => out.push_str(text),
+        Piece::Unit(unit) => out.push(unit.unwrap_or('\u{fffd}')),
+    });
+    out
+}
+
+/// The code points of a JSON string's contents as Python holds them: lone
+/// surrogates included, as themselves. `None` when it holds none (the
+/// decoded `str` is then exact).
+pub(crate) fn lone_surrogate_code_points(raw: &str) -> Option<Vec<u32>> {
+    let mut points = Vec::with_capacity(raw.len());
+    let mut lone = false;
+    decode(raw, |piece| match piece {
+        Piece::Text(text) => points.extend(text.chars().map(u32::from)),
+        Piece::Unit(Ok(c)) => points.push(u32::from(c)),
+        Piece::Unit(Err(surrogate)) => {
+            lone = true;
+            points.push(u32::from(surrogate));
+        }
+    });
+    lone.then_some(points)
+}
+
+/// A run of a JSON string without escapes, or one escape's character
+/// (`Err`: a lone surrogate).
+enum Piece<'a> {
+    Text(&'a str),
+    Unit(Result<char, u16>),
+}
+
+/// Walks a JSON string's contents, piece by piece.
+fn decode<'a>(raw: &'a str, mut emit: impl FnMut(Piece<'a>)) {
     let mut rest = raw;
     while let Some(i) = rest.find('\\') {
-        out.push_str(&rest[..i]);
+        emit(Piece::Text(&rest[..i]));
         let escape = &rest[i + 1..];
         let mut consumed = 1;
         match escape.as_bytes().first() {
-            Some(b'n') => out.push('\n'),
-            Some(b't') => out.push('\t'),
-            Some(b'r') => out.push('\r'),
-            Some(b'b') => out.push('\u{8}'),
-            Some(b'f') => out.push('\u{c}'),
+            Some(b'n') => emit(Piece::Unit(Ok('\n'))),
+            Some(b't') => emit(Piece::Unit(Ok('\t'))),
+            Some(b'r') => emit(Piece::Unit(Ok('\r'))),
+            Some(b'b') => emit(Piece::Unit(Ok('\u{8}'))),
+            Some(b'f') => emit(Piece::Unit(Ok('\u{c}'))),
             Some(b'u') => {
-                let unit = |s: &str| s.get(1..5).and_then(|h| u16::from_str_radix(h, 16).ok());
+                let hex = |s: &str| s.get(1..5).and_then(|h| u16::from_str_radix(h, 16).ok());
                 consumed = 5;
-                match unit(escape) {
+                match hex(escape) {
                     Some(high @ 0xd800..=0xdbff) => {
                         let low = escape
                             .get(5..)
                             .filter(|s| s.starts_with("\\u"))
-                            .and_then(|s| unit(&s[1..]))
+                            .and_then(|s| hex(&s[1..]))
                             .filter(|low| (0xdc00..=0xdfff).contains(low));
                         match low {
                             Some(low) => {
                                 let c = 0x10000
                                     + ((u32::from(high) - 0xd800) << 10)
                                     + (u32::from(low) - 0xdc00);
-                                out.push(char::from_u32(c).unwrap_or('\u{fffd}'));
+                                emit(Piece::Unit(Ok(char::from_u32(c).unwrap_or('\u{fffd}'))));
                                 consumed = 11;
                             }
-                            None => out.push('\u{fffd}'),
+                            None => emit(Piece::Unit(Err(high))),
                         }
                     }
-                    Some(unit) => out.push(char::from_u32(u32::from(unit)).unwrap_or('\u{fffd}')),
-                    None => out.push('\u{fffd}'),
+                    Some(code) => emit(Piece::Unit(char::from_u32(u32::from(code)).ok_or(code))),
+                    None => emit(Piece::Unit(Ok('\u{fffd}'))),
                 }
             }
             // `"`, `\`, `/`: the character itself.
-            Some(&c) => out.push(char::from(c)),
+            Some(&c) => emit(Piece::Unit(Ok(char::from(c)))),
             None => {}
         }
         rest = escape.get(consumed..).unwrap_or("");
     }
-    out.push_str(rest);
-    out
+    emit(Piece::Text(rest));
 }
 
 /// An open container: an array, or an object and the last key seen in it.
