@@ -38,7 +38,11 @@ pub enum Expiry {
     OnInactivity(Duration),
     /// Ends at this time, whatever happens until then: the cookie's
     /// `Expires` is this date (no `Max-Age`), no refresh, and a session
-    /// presented later is refused. Flask has no fixed date: its peers apply
+    /// presented later is refused. Until then the max age does not apply:
+    /// a session written today is read until the date, even 60 days on.
+    /// Browsers keep a cookie at most 400 days, so a date further away is
+    /// written as 400 days from the write (never a date past year 9999).
+    /// Flask has no fixed date: its peers apply
     /// `PERMANENT_SESSION_LIFETIME`, which must then reach at least this far.
     AtDateTime(SystemTime),
 }
