@@ -10,13 +10,11 @@ use time::OffsetDateTime;
 
 use crate::cache::DecodeCache;
 use crate::codec::raw::RawMap;
-use crate::codec::{tagged, Codec, Deflate, Format, Key};
+use crate::codec::{tagged, Codec, Format, Key};
+use crate::policy::{Compression, OversizePolicy};
+use crate::profile::Profile;
 use crate::{ConfigError, SameSite};
 
-/// Flask's `PERMANENT_SESSION_LIFETIME`.
-pub(crate) const DEFAULT_MAX_AGE: Duration = Duration::from_secs(31 * 24 * 3600);
-/// Starlette's `max_age` and Django's `SESSION_COOKIE_AGE`: two weeks.
-pub(crate) const TWO_WEEKS: Duration = Duration::from_secs(14 * 24 * 3600);
 /// Werkzeug's `MAX_COOKIE_SIZE`, the lowest per-cookie limit seen in browsers.
 pub(crate) const DEFAULT_MAX_COOKIE_BYTES: usize = 4093;
 /// Leaves room under the 8 KiB `Cookie` line of nginx, Apache and Heroku.
@@ -34,81 +32,6 @@ pub(crate) const MAX_COOKIE_LIFETIME: Duration = Duration::from_secs(400 * 24 * 
 /// Chromium caps the cookies of one partition (CHIPS) at 10 KiB in all.
 pub(crate) const PARTITIONED_MAX_BYTES: usize = 10 * 1024;
 
-/// What the layer does with a session that exceeds its byte budget.
-///
-/// Either way nothing is written, so the client keeps its previous, still
-/// valid cookies, and a `tracing` error names the needed and allowed bytes.
-///
-/// ```
-/// use tower_cookie_session::{Key, OversizePolicy, SessionLayer};
-///
-/// let layer = SessionLayer::new(Key::generate()).with_oversize_policy(OversizePolicy::PassThrough);
-/// # let _ = layer;
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum OversizePolicy {
-    /// Replace the handler's response by an empty `500 Internal Server Error`
-    /// carrying the [`SessionTooLarge`](crate::SessionTooLarge) in its extensions.
-    #[default]
-    ServerError,
-    /// Send the handler's response unchanged, without the session's cookies.
-    PassThrough,
-}
-
-/// When the layer deflates the session payload.
-///
-/// Flask reads the cookie under every policy: it inflates any payload that
-/// starts with `.`. [`Codec::encode`](crate::codec::Codec::encode) always
-/// keeps Flask's rule.
-///
-/// ```
-/// use tower_cookie_session::{Compression, Key, SessionLayer};
-///
-/// let layer = SessionLayer::new(Key::generate()).with_compression(Compression::Never);
-/// # let _ = layer;
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum Compression {
-    /// Deflate payloads of at least [`Compression::AUTO_MIN_JSON_BYTES`] of
-    /// JSON at level 1 (libdeflate), keeping the result when it is at least
-    /// two bytes shorter. Below that size deflate saves a few bytes
-    /// for several microseconds.
-    #[default]
-    Auto,
-    /// Flask's rule: try every payload at level 6, keep it if two bytes
-    /// shorter. The cookie is then byte-identical to the one Flask writes,
-    /// at the price of a deflate attempt (~10 µs) on every write, even of a
-    /// 100-byte session where it saves a few bytes or nothing.
-    Flask,
-    /// Never deflate: the fastest writes, the largest cookies.
-    Never,
-}
-
-impl Compression {
-    /// The JSON size from which [`Compression::Auto`] tries deflate.
-    ///
-    /// ```
-    /// assert_eq!(tower_cookie_session::Compression::AUTO_MIN_JSON_BYTES, 1536);
-    /// ```
-    ///
-    /// From
-    /// here even random alphanumeric values shed about 450 bytes (30%), and
-    /// typical sessions two thirds; below it, deflate's fixed cost (~7 µs
-    /// per write) buys a few hundred bytes at most. Sessions large enough to
-    /// need a second cookie are always above it.
-    pub const AUTO_MIN_JSON_BYTES: usize = 1536;
-
-    pub(crate) fn deflate(self, json_len: usize) -> Deflate {
-        match self {
-            Self::Auto if json_len >= Self::AUTO_MIN_JSON_BYTES => Deflate::Fast,
-            Self::Flask => Deflate::Flask,
-            Self::Auto | Self::Never => Deflate::Skip,
-        }
-    }
-}
-
 /// Default bound of the verified-session cache.
 pub(crate) const DEFAULT_DECODE_CACHE_BYTES: usize = 16 * 1024 * 1024;
 
@@ -116,6 +39,8 @@ pub(crate) const DEFAULT_DECODE_CACHE_BYTES: usize = 16 * 1024 * 1024;
 #[derive(Clone)]
 pub(crate) struct Config {
     pub(crate) codec: Codec,
+    /// The framework's facts (`src/profile.rs`).
+    pub(crate) profile: Profile,
     pub(crate) name: String,
     /// `name.1` … `name.99`, built once so requests compare names exactly.
     pub(crate) chunk_names: Vec<String>,
@@ -182,15 +107,6 @@ pub(crate) enum CookieExpiry {
     Delete,
 }
 
-/// What a persistent cookie carries: (`Max-Age`, `Expires`).
-fn lifetime_attributes(format: Format) -> (bool, bool) {
-    match format {
-        Format::Flask | Format::Quart => (false, true),
-        Format::Starlette => (true, false),
-        Format::Django | Format::Encrypted => (true, true),
-    }
-}
-
 impl Config {
     /// Flask's defaults.
     pub(crate) fn new(key: Key) -> Self {
@@ -201,43 +117,28 @@ impl Config {
     /// refresh; the browser-facing ones (Secure, HttpOnly, SameSite=Lax)
     /// are the same for all.
     pub(crate) fn for_codec(mut codec: Codec) -> Self {
-        let format = codec.format();
-        let name = match format {
-            Format::Django => "sessionid",
-            Format::Flask | Format::Quart | Format::Starlette | Format::Encrypted => "session",
-        }
-        .to_owned();
+        let profile = Profile::of(codec.format());
+        let name = profile.cookie_name.to_owned();
         codec.set_context(&name);
         Self {
             codec,
+            profile,
             chunk_names: chunk_names(&name),
             name,
-            max_age: match format {
-                Format::Flask | Format::Quart => DEFAULT_MAX_AGE,
-                Format::Starlette | Format::Django | Format::Encrypted => TWO_WEEKS,
-            },
+            max_age: profile.max_age,
             path: "/".to_owned(),
             domain: None,
             secure: true,
             http_only: true,
             same_site: Some(SameSite::Lax),
             partitioned: false,
-            // Flask re-signs a permanent session on every request; neither
-            // Starlette nor Django (unless SESSION_SAVE_EVERY_REQUEST) does.
-            refresh_each_request: format.tagged(),
+            refresh_each_request: profile.refresh_each_request,
             save_on_server_error: false,
             max_cookie_bytes: DEFAULT_MAX_COOKIE_BYTES,
             max_total_bytes: DEFAULT_MAX_TOTAL_BYTES,
             max_chunks: DEFAULT_MAX_CHUNKS,
             oversize: OversizePolicy::ServerError,
-            // Compressing attacker-influenced data with secrets and then
-            // encrypting leaks through the length (CRIME, BREACH): the
-            // encrypted format compresses only when asked to.
-            compression: if format == Format::Encrypted {
-                Compression::Never
-            } else {
-                Compression::Auto
-            },
+            compression: profile.compression,
             cache_bytes: DEFAULT_DECODE_CACHE_BYTES,
             cache: None,
             suffix: String::new(),
@@ -281,8 +182,10 @@ impl Config {
     /// under Starlette and Django always, unless the session says
     /// `_permanent: false`.
     pub(crate) fn is_permanent(&self, map: &RawMap) -> bool {
-        map.permanent_flag()
-            .unwrap_or_else(|| self.permanent_default.unwrap_or(!self.format().tagged()))
+        map.permanent_flag().unwrap_or_else(|| {
+            self.permanent_default
+                .unwrap_or(self.profile.permanent_by_default)
+        })
     }
 
     /// `Expiry::AtDateTime`'s end, in seconds since the epoch.
@@ -297,7 +200,10 @@ impl Config {
         if self.expires_at.is_some() {
             return (false, true);
         }
-        lifetime_attributes(self.format())
+        (
+            self.profile.max_age_attribute,
+            self.profile.expires_attribute,
+        )
     }
 
     /// Whether a session signed at `ts` is still good at `now`, by the
@@ -309,21 +215,12 @@ impl Config {
     }
 
     /// The signature's age limit. Under `Expiry::AtDateTime` the session
-    /// ends at its date, whatever its age ([`crate::lifecycle::admit`]
+    /// ends at its date, whatever its age ([`crate::admission::admit`]
     /// refuses it from then on), so the max age does not apply.
     pub(crate) fn age_limit_secs(&self) -> Option<u64> {
         match self.expires_at {
             Some(_) => None,
             None => Some(self.max_age_secs()),
-        }
-    }
-
-    /// The value a deletion cookie carries: what the framework sends.
-    pub(crate) fn deletion_value(&self) -> &'static str {
-        match self.format() {
-            Format::Flask | Format::Quart | Format::Encrypted => "",
-            Format::Starlette => "null",
-            Format::Django => "\"\"",
         }
     }
 
@@ -496,9 +393,7 @@ impl Config {
             }
             CookieExpiry::Delete => {
                 cookie = cookie.expires(OffsetDateTime::UNIX_EPOCH);
-                // Starlette's deletion carries `expires` only; the others
-                // add `Max-Age=0`.
-                if self.format() != Format::Starlette {
+                if self.profile.deletion_max_age {
                     cookie = cookie.max_age(time::Duration::ZERO);
                 }
             }

@@ -339,10 +339,10 @@ pub struct SessionTooLarge {
 impl SessionTooLarge {
     /// Over [`MAX_PAYLOAD_BYTES`](crate::codec::MAX_PAYLOAD_BYTES) of JSON:
     /// however small it compresses, no reader would take it back.
-    pub(crate) fn payload(json_len: usize) -> Self {
+    pub(crate) fn payload(json_len: usize, limit: usize) -> Self {
         Self {
             needed: json_len,
-            allowed: crate::codec::MAX_PAYLOAD_BYTES,
+            allowed: limit,
             chunks: 0,
             payload: true,
         }

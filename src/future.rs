@@ -9,7 +9,8 @@ use http::{Response, StatusCode};
 use pin_project_lite::pin_project;
 
 use crate::body::ResponseBody;
-use crate::config::{Config, OversizePolicy};
+use crate::config::Config;
+use crate::policy::OversizePolicy;
 use crate::state::State;
 
 pin_project! {

@@ -7,7 +7,8 @@ use std::time::Duration;
 use tower_layer::Layer;
 
 use crate::codec::{Codec, Digest, Key, KeyDerivation};
-use crate::config::{Compression, Config, OversizePolicy};
+use crate::config::Config;
+use crate::policy::{Compression, OversizePolicy};
 use crate::{ConfigError, SameSite, SessionService};
 
 /// Keeps a session in signed cookies that a Flask (or Quart), Starlette

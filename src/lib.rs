@@ -120,6 +120,7 @@
 //! Concurrent requests race: the last response's cookie wins.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod admission;
 mod body;
 mod cache;
 mod chunk;
@@ -133,6 +134,8 @@ pub mod flask;
 mod future;
 mod layer;
 mod lifecycle;
+mod policy;
+mod profile;
 mod render;
 mod request;
 mod same_site;
@@ -218,7 +221,6 @@ pub mod fuzzing {
 
 pub use crate::body::ResponseBody;
 pub use crate::codec::Key;
-pub use crate::config::{Compression, OversizePolicy};
 pub use crate::error::{
     ConfigError, DecodeError, DecodeErrorKind, Error, ErrorKind, MissingSession, SessionTooLarge,
 };
@@ -226,6 +228,7 @@ pub use crate::expiry::Expiry;
 pub use crate::future::ResponseFuture;
 pub use crate::layer::SessionLayer;
 pub use crate::lifecycle::{SessionInfo, LOGIN_KEY};
+pub use crate::policy::{Compression, OversizePolicy};
 pub use crate::same_site::SameSite;
 pub use crate::service::SessionService;
 pub use crate::session::Session;

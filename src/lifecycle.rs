@@ -17,8 +17,6 @@ use serde::de::DeserializeOwned;
 
 use crate::codec::raw::RawMap;
 use crate::codec::{json, Format};
-use crate::config::Config;
-use crate::expiry::{SessionExpiry, DJANGO_EXPIRY_KEY};
 use crate::Error;
 
 /// The reserved session key of the login stamp.
@@ -51,9 +49,9 @@ pub(crate) type Validator = Arc<dyn Fn(&SessionInfo<'_>) -> bool + Send + Sync>;
 /// # let _ = layer;
 /// ```
 pub struct SessionInfo<'a> {
-    map: &'a RawMap,
-    format: Format,
-    signed_at: u64,
+    pub(crate) map: &'a RawMap,
+    pub(crate) format: Format,
+    pub(crate) signed_at: u64,
 }
 
 impl SessionInfo<'_> {
@@ -142,54 +140,4 @@ fn nonce() -> String {
         bytes[8..].copy_from_slice(&(nanos as u64).to_le_bytes());
     }
     URL_SAFE_NO_PAD.encode(bytes)
-}
-
-/// Why a verified session is not admitted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Refusal {
-    /// Past the absolute lifetime counted from its login stamp.
-    Lifetime,
-    /// The application's validator said no.
-    Validator,
-    /// Past the lifetime Django's `set_expiry` gave the session.
-    SessionExpiry,
-}
-
-/// Whether a verified session may be used at `now`: within the absolute
-/// lifetime, then accepted by the validator (run here, once per request).
-pub(crate) fn admit(
-    config: &Config,
-    map: &RawMap,
-    signed_at: u64,
-    now: u64,
-) -> Result<(), Refusal> {
-    if config.expires_at_secs().is_some_and(|end| now > end) {
-        return Err(Refusal::Lifetime);
-    }
-    if config.format() == Format::Django {
-        let own = map
-            .get_json(DJANGO_EXPIRY_KEY)
-            .and_then(SessionExpiry::from_json);
-        if own.is_some_and(|expiry| expiry.is_past(signed_at, now)) {
-            return Err(Refusal::SessionExpiry);
-        }
-    }
-    if let Some(lifetime) = config.max_lifetime {
-        let expired = issued_at_us(map)
-            .is_some_and(|at| now.saturating_sub(at / 1_000_000) > lifetime.as_secs());
-        if expired {
-            return Err(Refusal::Lifetime);
-        }
-    }
-    if let Some(validator) = &config.validator {
-        let info = SessionInfo {
-            map,
-            format: config.format(),
-            signed_at,
-        };
-        if !validator(&info) {
-            return Err(Refusal::Validator);
-        }
-    }
-    Ok(())
 }

@@ -11,9 +11,9 @@ use time::OffsetDateTime;
 use crate::cache::Entry;
 use crate::chunk::{self, Plan};
 use crate::codec::raw::RawMap;
-use crate::codec::{Format, MAX_PAYLOAD_BYTES};
+use crate::codec::MAX_PAYLOAD_BYTES;
 use crate::config::{Config, CookieExpiry, MAX_COOKIE_LIFETIME};
-use crate::expiry::{SessionExpiry, DJANGO_EXPIRY_KEY};
+use crate::expiry::SessionExpiry;
 use crate::{lifecycle, SessionTooLarge};
 
 /// A session ready to be written.
@@ -46,7 +46,7 @@ pub(crate) fn render(
     let policy = |json_len| config.compression.deflate(json_len);
     let (token, json_len) = config.codec.encode_raw(map, now, policy);
     if json_len > MAX_PAYLOAD_BYTES {
-        return Err(SessionTooLarge::payload(json_len));
+        return Err(SessionTooLarge::payload(json_len, MAX_PAYLOAD_BYTES));
     }
     let plan = chunk::plan(config, token.len(), config.attributes_len(&expiry))?;
     let entry = Entry::new(Arc::clone(map), now, permanent, token.len());
@@ -87,9 +87,10 @@ fn cookie_expiry(
     now: u64,
     now_us: u64,
 ) -> CookieExpiry {
-    let own = (config.format() == Format::Django)
-        .then(|| map.get_json(DJANGO_EXPIRY_KEY))
-        .flatten()
+    let own = config
+        .profile
+        .session_expiry_key
+        .and_then(|key| map.get_json(key))
         .and_then(SessionExpiry::from_json);
     let max_age = match own {
         Some(expiry) => match expiry.max_age(now_us) {

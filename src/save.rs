@@ -6,8 +6,8 @@ use http::header::{SET_COOKIE, VARY};
 use http::{HeaderMap, HeaderValue, Response};
 
 use crate::chunk::{self, ChunkSet};
-use crate::codec::Format;
 use crate::config::{Config, CookieExpiry};
+use crate::profile::DeleteWhen;
 use crate::render::Rendered;
 use crate::state::{RequestInfo, State};
 use crate::SessionTooLarge;
@@ -114,13 +114,13 @@ fn save<B>(
         if !modified || !deletes(config, session, request) {
             return Ok(Saved::Nothing);
         }
-        let mut cookies = vec![(config.name.as_str(), config.deletion_value())];
-        cookies.extend(
-            request
-                .carried
-                .iter()
-                .map(|i| (config.chunk_names[i - 1].as_str(), config.deletion_value())),
-        );
+        let mut cookies = vec![(config.name.as_str(), config.profile.deletion_value)];
+        cookies.extend(request.carried.iter().map(|i| {
+            (
+                config.chunk_names[i - 1].as_str(),
+                config.profile.deletion_value,
+            )
+        }));
         write(config, res.headers_mut(), &cookies, &CookieExpiry::Delete);
         // What the response sets depends on the request's cookies, as
         // every write does: shared caches must not serve it to others.
@@ -214,10 +214,10 @@ fn save<B>(
 /// if it carried a session that verified.
 fn deletes(config: &Config, session: &State, request: RequestInfo) -> bool {
     let carried = request.had_session_cookie || request.carried.iter().next().is_some();
-    match config.format() {
-        Format::Flask | Format::Quart => true,
-        Format::Django | Format::Encrypted => carried,
-        Format::Starlette => carried && session.request_verified(),
+    match config.profile.delete_when {
+        DeleteWhen::Always => true,
+        DeleteWhen::CarriedCookie => carried,
+        DeleteWhen::CarriedValidSession => carried && session.request_verified(),
     }
 }
 

@@ -14,11 +14,11 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use http::header::COOKIE;
 use http::HeaderMap;
 
+use crate::admission;
 use crate::cache::Entry;
 use crate::codec::raw::RawMap;
 use crate::codec::{Codec, Format};
 use crate::config::Config;
-use crate::lifecycle;
 use crate::render::{self, Rendered};
 use crate::request::{CookieHeaders, RequestCookies};
 use crate::{DecodeError, DecodeErrorKind, SessionTooLarge};
@@ -113,7 +113,7 @@ impl State {
                 if let Some((map, ts)) = data.cookies(config).and_then(|c| load(config, c, now)) {
                     data.verified = true;
                     data.signed_at = Some(ts);
-                    match lifecycle::admit(config, &map, ts, now) {
+                    match admission::admit(config, &map, ts, now) {
                         Ok(()) => data.map = map,
                         Err(refusal) => {
                             // An empty session, modified: the response
@@ -174,7 +174,7 @@ impl State {
         if self
             .config
             .as_ref()
-            .is_some_and(|c| c.format() == Format::Starlette)
+            .is_some_and(|c| c.profile.clear_needs_verification)
         {
             // Whether the response deletes the cookie depends on whether
             // it was valid: find out before forgetting it.
@@ -221,11 +221,9 @@ impl State {
             // as it does on a cache hit or for a route that reads.
             return true;
         }
-        match config.format() {
-            Format::Flask | Format::Quart => Codec::may_be_permanent_unverified(&token),
-            // Permanent unless `_permanent` says otherwise: the load decides.
-            Format::Starlette | Format::Django | Format::Encrypted => true,
-        }
+        // Without the text to judge by, permanent unless `_permanent` says
+        // otherwise: the load decides.
+        !config.profile.permanence_in_text || Codec::may_be_permanent_unverified(&token)
     }
 
     /// What the request carried, parsing the headers only if they may hold
