@@ -268,7 +268,7 @@ impl SessionLayer {
     /// # let _ = layer;
     /// ```
     pub fn with_path(self, path: impl Into<String>) -> Self {
-        self.update(|c| c.path = path.into())
+        self.update(|c| c.attributes.path = path.into())
     }
 
     /// The cookie `Domain` (default none: the cookie goes to this host only).
@@ -288,7 +288,7 @@ impl SessionLayer {
     /// ```
     pub fn with_domain(mut self, domain: impl AsRef<str>) -> Result<Self, ConfigError> {
         let config = Arc::make_mut(&mut self.config);
-        config.set_domain(domain.as_ref())?;
+        config.attributes.set_domain(domain.as_ref())?;
         config.rebuild();
         Ok(self)
     }
@@ -303,7 +303,7 @@ impl SessionLayer {
     /// # let _ = layer;
     /// ```
     pub fn with_secure(self, secure: bool) -> Self {
-        self.update(|c| c.secure = secure)
+        self.update(|c| c.attributes.secure = secure)
     }
 
     /// The `HttpOnly` attribute (default `true`: scripts cannot read the session).
@@ -315,7 +315,7 @@ impl SessionLayer {
     /// # let _ = layer;
     /// ```
     pub fn with_http_only(self, http_only: bool) -> Self {
-        self.update(|c| c.http_only = http_only)
+        self.update(|c| c.attributes.http_only = http_only)
     }
 
     /// The `SameSite` attribute (default [`SameSite::Lax`]).
@@ -330,7 +330,7 @@ impl SessionLayer {
     /// ```
     pub fn with_same_site(self, same_site: impl Into<SameSite>) -> Self {
         let same_site = same_site.into();
-        self.update(|c| c.same_site = Some(same_site))
+        self.update(|c| c.attributes.same_site = Some(same_site))
     }
 
     /// Sends no `SameSite` attribute, as Flask, Quart and Django do unless
@@ -343,7 +343,7 @@ impl SessionLayer {
     /// # let _ = layer;
     /// ```
     pub fn without_same_site(self) -> Self {
-        self.update(|c| c.same_site = None)
+        self.update(|c| c.attributes.same_site = None)
     }
 
     /// The `Partitioned` attribute (CHIPS; default `false`). Requires `Secure`.
@@ -355,7 +355,7 @@ impl SessionLayer {
     /// # let _ = layer;
     /// ```
     pub fn with_partitioned(self, partitioned: bool) -> Self {
-        self.update(|c| c.partitioned = partitioned)
+        self.update(|c| c.attributes.partitioned = partitioned)
     }
 
     /// Re-issue permanent sessions on every response, renewing their
@@ -396,7 +396,7 @@ impl SessionLayer {
     /// # let _ = layer;
     /// ```
     pub fn with_max_cookie_bytes(self, bytes: usize) -> Self {
-        self.update(|c| c.max_cookie_bytes = bytes)
+        self.update(|c| c.budget.max_cookie_bytes = bytes)
     }
 
     /// The most bytes the session's cookies may add to the request `Cookie`
@@ -411,7 +411,7 @@ impl SessionLayer {
     /// # let _ = layer;
     /// ```
     pub fn with_max_total_bytes(self, bytes: usize) -> Self {
-        self.update(|c| c.max_total_bytes = bytes)
+        self.update(|c| c.budget.max_total_bytes = bytes)
     }
 
     /// The most chunk cookies a session may use (default and hard cap 99;
@@ -424,7 +424,7 @@ impl SessionLayer {
     /// # let _ = layer;
     /// ```
     pub fn with_max_chunks(self, chunks: usize) -> Self {
-        self.update(|c| c.max_chunks = chunks)
+        self.update(|c| c.budget.max_chunks = chunks)
     }
 
     /// What to do with a session over budget (default
@@ -702,19 +702,19 @@ impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Config")
             .field("codec", &self.codec)
-            .field("name", &self.name)
+            .field("name", &self.names.name)
             .field("max_age", &self.max_age)
-            .field("path", &self.path)
-            .field("domain", &self.domain)
-            .field("secure", &self.secure)
-            .field("http_only", &self.http_only)
-            .field("same_site", &self.same_site)
-            .field("partitioned", &self.partitioned)
+            .field("path", &self.attributes.path)
+            .field("domain", &self.attributes.domain)
+            .field("secure", &self.attributes.secure)
+            .field("http_only", &self.attributes.http_only)
+            .field("same_site", &self.attributes.same_site)
+            .field("partitioned", &self.attributes.partitioned)
             .field("refresh_each_request", &self.refresh_each_request)
             .field("save_on_server_error", &self.save_on_server_error)
-            .field("max_cookie_bytes", &self.max_cookie_bytes)
-            .field("max_total_bytes", &self.max_total_bytes)
-            .field("max_chunks", &self.max_chunks)
+            .field("max_cookie_bytes", &self.budget.max_cookie_bytes)
+            .field("max_total_bytes", &self.budget.max_total_bytes)
+            .field("max_chunks", &self.budget.max_chunks)
             .field("oversize", &self.oversize)
             .field("compression", &self.compression)
             .field("decode_cache", &self.cache)

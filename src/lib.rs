@@ -123,9 +123,9 @@
 mod admission;
 mod body;
 mod cache;
-mod chunk;
 pub mod codec;
 mod config;
+mod cookie;
 mod error;
 mod expiry;
 #[cfg(feature = "axum")]
@@ -137,7 +137,6 @@ mod lifecycle;
 mod policy;
 mod profile;
 mod render;
-mod request;
 mod same_site;
 mod save;
 mod service;

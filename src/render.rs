@@ -9,10 +9,11 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 
 use crate::cache::Entry;
-use crate::chunk::{self, Plan};
 use crate::codec::raw::RawMap;
 use crate::codec::MAX_PAYLOAD_BYTES;
-use crate::config::{Config, CookieExpiry, MAX_COOKIE_LIFETIME};
+use crate::config::{Config, MAX_COOKIE_LIFETIME};
+use crate::cookie::attributes::CookieExpiry;
+use crate::cookie::chunk::{self, Plan};
 use crate::expiry::SessionExpiry;
 use crate::{lifecycle, SessionTooLarge};
 
@@ -48,7 +49,12 @@ pub(crate) fn render(
     if json_len > MAX_PAYLOAD_BYTES {
         return Err(SessionTooLarge::payload(json_len, MAX_PAYLOAD_BYTES));
     }
-    let plan = chunk::plan(config, token.len(), config.attributes_len(&expiry))?;
+    let plan = chunk::plan(
+        &config.names,
+        &config.budget,
+        token.len(),
+        config.attributes.attributes_len(&expiry),
+    )?;
     let entry = Entry::new(Arc::clone(map), now, permanent, token.len());
     Ok(Rendered {
         token,

@@ -1,12 +1,12 @@
 //! The response side: the framework's save rules (Flask's `save_session`
 //! table, Starlette's and Django's middleware), plus chunk cleanup.
 
-use cookie::Cookie;
-use http::header::{SET_COOKIE, VARY};
-use http::{HeaderMap, HeaderValue, Response};
+use http::Response;
 
-use crate::chunk::{self, ChunkSet};
-use crate::config::{Config, CookieExpiry};
+use crate::config::Config;
+use crate::cookie::attributes::CookieExpiry;
+use crate::cookie::chunk;
+use crate::cookie::response::{add_vary_cookie, write, HandlerCookies};
 use crate::profile::DeleteWhen;
 use crate::render::Rendered;
 use crate::state::{RequestInfo, State};
@@ -66,19 +66,24 @@ fn finish<B>(
     let saved = save(config, session, request, res)?;
     if matches!(saved, Saved::Nothing) && request.orphans().next().is_some() {
         // The inner service's own cookies are read only when they matter.
-        let handler = HandlerCookies::scan(config, res.headers());
+        let handler = HandlerCookies::scan(&config.names, &config.attributes, res.headers());
         let orphans: Vec<(&str, &str)> = request
             .orphans()
             .filter(|i| !handler.chunks.contains(*i))
-            .map(|i| (config.chunk_names[i - 1].as_str(), ""))
+            .map(|i| (config.names.chunk(i), ""))
             .collect();
         if !orphans.is_empty() {
             tracing::debug!(
-                cookie = %config.name,
+                cookie = %config.names.name,
                 orphans = orphans.len(),
                 "expiring session chunks that the session cookie does not name"
             );
-            write(config, res.headers_mut(), &orphans, &CookieExpiry::Delete);
+            write(
+                &config.attributes,
+                res.headers_mut(),
+                &orphans,
+                &CookieExpiry::Delete,
+            );
             add_vary_cookie(res.headers_mut());
         }
     }
@@ -114,14 +119,19 @@ fn save<B>(
         if !modified || !deletes(config, session, request) {
             return Ok(Saved::Nothing);
         }
-        let mut cookies = vec![(config.name.as_str(), config.profile.deletion_value)];
-        cookies.extend(request.carried.iter().map(|i| {
-            (
-                config.chunk_names[i - 1].as_str(),
-                config.profile.deletion_value,
-            )
-        }));
-        write(config, res.headers_mut(), &cookies, &CookieExpiry::Delete);
+        let mut cookies = vec![(config.names.name.as_str(), config.profile.deletion_value)];
+        cookies.extend(
+            request
+                .carried
+                .iter()
+                .map(|i| (config.names.chunk(i), config.profile.deletion_value)),
+        );
+        write(
+            &config.attributes,
+            res.headers_mut(),
+            &cookies,
+            &CookieExpiry::Delete,
+        );
         // What the response sets depends on the request's cookies, as
         // every write does: shared caches must not serve it to others.
         add_vary_cookie(res.headers_mut());
@@ -134,11 +144,11 @@ fn save<B>(
     if !modified && !session.refresh_due(config, now) {
         return Ok(Saved::Nothing);
     }
-    if !modified && HandlerCookies::scan(config, res.headers()).any() {
+    if !modified && HandlerCookies::scan(&config.names, &config.attributes, res.headers()).any() {
         // A refresh only renews what the client has; the inner service's
         // own cookie (a proxied logout, a handler's write) is newer.
         tracing::debug!(
-            cookie = %config.name,
+            cookie = %config.names.name,
             "the response already sets the session cookie; not refreshing it"
         );
         return Ok(Saved::Nothing);
@@ -149,23 +159,23 @@ fn save<B>(
             // The client's cookie is still valid: leave it, and its
             // requests, alone rather than fail every one of them.
             tracing::warn!(
-                cookie = %config.name,
+                cookie = %config.names.name,
                 needed = e.needed(),
                 allowed = e.allowed(),
                 chunks = e.chunks(),
-                max_chunks = config.max_chunks,
+                max_chunks = config.budget.max_chunks,
                 "session too large to refresh within the budget; the client keeps its cookie as it is"
             );
             return Ok(Saved::Nothing);
         }
         Err(e) => {
             tracing::error!(
-                cookie = %config.name,
+                cookie = %config.names.name,
                 needed = e.needed(),
                 allowed = e.allowed(),
                 chunks = e.chunks(),
-                max_chunks = config.max_chunks,
-                max_cookie_bytes = config.max_cookie_bytes,
+                max_chunks = config.budget.max_chunks,
+                max_cookie_bytes = config.budget.max_cookie_bytes,
                 payload_limit = e.exceeds_payload_limit(),
                 "session too large to store in cookies; nothing was written (see SessionLayer::with_max_total_bytes)"
             );
@@ -187,23 +197,28 @@ fn save<B>(
     let marker;
     let mut cookies: Vec<(&str, &str)> = Vec::with_capacity(plan.chunks.len() + 1);
     if plan.chunks.is_empty() {
-        cookies.push((&config.name, &token));
+        cookies.push((&config.names.name, &token));
     } else {
         marker = chunk::marker(plan.chunks.len());
-        cookies.push((&config.name, &marker));
+        cookies.push((&config.names.name, &marker));
         for (i, range) in plan.chunks.iter().enumerate() {
-            cookies.push((&config.chunk_names[i], &token[range.clone()]));
+            cookies.push((&config.names.chunk_names[i], &token[range.clone()]));
         }
     }
-    write(config, res.headers_mut(), &cookies, &expiry);
+    write(&config.attributes, res.headers_mut(), &cookies, &expiry);
     let stale: Vec<(&str, &str)> = request
         .carried
         .iter()
         .filter(|i| *i > plan.chunks.len())
-        .map(|i| (config.chunk_names[i - 1].as_str(), ""))
+        .map(|i| (config.names.chunk(i), ""))
         .collect();
     if !stale.is_empty() {
-        write(config, res.headers_mut(), &stale, &CookieExpiry::Delete);
+        write(
+            &config.attributes,
+            res.headers_mut(),
+            &stale,
+            &CookieExpiry::Delete,
+        );
     }
     add_vary_cookie(res.headers_mut());
     Ok(Saved::Everything)
@@ -218,105 +233,5 @@ fn deletes(config: &Config, session: &State, request: RequestInfo) -> bool {
         DeleteWhen::Always => true,
         DeleteWhen::CarriedCookie => carried,
         DeleteWhen::CarriedValidSession => carried && session.request_verified(),
-    }
-}
-
-/// Our cookie names that the inner service already set, at our path and
-/// domain (the cookies a write of ours would replace in the browser).
-#[derive(Default)]
-struct HandlerCookies {
-    base: bool,
-    chunks: ChunkSet,
-}
-
-impl HandlerCookies {
-    fn scan(config: &Config, headers: &HeaderMap) -> Self {
-        let mut found = Self::default();
-        for value in headers.get_all(SET_COOKIE) {
-            let Some(cookie) = parse_set_cookie(value) else {
-                continue;
-            };
-            if !collides(config, &cookie) {
-                continue;
-            }
-            if cookie.name() == config.name {
-                found.base = true;
-            } else if let Some(i) = chunk::index_of(cookie.name(), &config.name) {
-                found.chunks.insert(i);
-            }
-        }
-        found
-    }
-
-    fn any(&self) -> bool {
-        self.base || self.chunks != ChunkSet::default()
-    }
-}
-
-fn parse_set_cookie(value: &HeaderValue) -> Option<Cookie<'_>> {
-    Cookie::parse(value.to_str().ok()?).ok()
-}
-
-/// Whether `cookie` would overwrite, in the browser, a cookie of ours with
-/// the same name: same path and domain. A cookie without `Path` gets the
-/// request's directory, unknown here, so it is taken to collide.
-fn collides(config: &Config, cookie: &Cookie<'_>) -> bool {
-    let path_matches = cookie.path().is_none_or(|p| p == config.path);
-    let domain = cookie
-        .domain()
-        .map(|d| d.strip_prefix('.').unwrap_or(d).to_ascii_lowercase());
-    path_matches && domain.as_deref() == config.domain.as_deref()
-}
-
-/// Appends one `Set-Cookie` per cookie, after dropping any the handler set
-/// that it would replace (same name, path and domain; RFC 6265bis: never
-/// two for one cookie). A handler's cookie at another path or domain, such
-/// as the expiry of a cookie left at an old path, is kept.
-fn write(
-    config: &Config,
-    headers: &mut HeaderMap,
-    cookies: &[(&str, &str)],
-    expiry: &CookieExpiry,
-) {
-    if headers.contains_key(SET_COOKIE) {
-        let ours = |v: &HeaderValue| {
-            parse_set_cookie(v).is_some_and(|c| {
-                cookies.iter().any(|(name, _)| c.name() == *name) && collides(config, &c)
-            })
-        };
-        if headers.get_all(SET_COOKIE).iter().any(ours) {
-            let kept: Vec<HeaderValue> = headers
-                .get_all(SET_COOKIE)
-                .iter()
-                .filter(|v| !ours(v))
-                .cloned()
-                .collect();
-            headers.remove(SET_COOKIE);
-            for v in kept {
-                headers.append(SET_COOKIE, v);
-            }
-        }
-    }
-    for (name, value) in cookies {
-        match config.set_cookie(name, value, expiry) {
-            Some(v) => {
-                headers.append(SET_COOKIE, v);
-            }
-            None => {
-                tracing::error!(cookie = %name, "session cookie is not a valid header value; not sent")
-            }
-        }
-    }
-}
-
-fn add_vary_cookie(headers: &mut HeaderMap) {
-    let present = headers.get_all(VARY).iter().any(|v| {
-        v.to_str()
-            .unwrap_or("")
-            .split(',')
-            .any(|t| t.trim() == "*" || t.trim().eq_ignore_ascii_case("cookie"))
-    });
-    if !present {
-        headers.append(VARY, HeaderValue::from_static("Cookie"));
     }
 }

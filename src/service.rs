@@ -63,7 +63,7 @@ where
         // inside a layered app): its session is the one the handler uses,
         // and it alone writes the response, so this layer steps aside.
         let outer = req.extensions().get::<Session>();
-        if outer.is_some_and(|s| s.cookie_name() == Some(self.config.name.as_str())) {
+        if outer.is_some_and(|s| s.cookie_name() == Some(self.config.names.name.as_str())) {
             return ResponseFuture::pass_through(self.inner.call(req));
         }
         let state = Arc::new(State::new(Arc::clone(&self.config), req.headers()));

@@ -564,7 +564,7 @@ impl Session {
 
     /// The cookie name of the layer that created this session, if any.
     pub(crate) fn cookie_name(&self) -> Option<&str> {
-        self.state.config.as_deref().map(|c| c.name.as_str())
+        self.state.config.as_deref().map(|c| c.names.name.as_str())
     }
 }
 

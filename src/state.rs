@@ -19,8 +19,8 @@ use crate::cache::Entry;
 use crate::codec::raw::RawMap;
 use crate::codec::{Codec, Format};
 use crate::config::Config;
+use crate::cookie::request::{CookieHeaders, RequestCookies};
 use crate::render::{self, Rendered};
-use crate::request::{CookieHeaders, RequestCookies};
 use crate::{DecodeError, DecodeErrorKind, SessionTooLarge};
 
 pub(crate) struct State {
@@ -51,7 +51,7 @@ enum Cookies {
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct RequestInfo {
     pub(crate) had_session_cookie: bool,
-    pub(crate) carried: crate::chunk::ChunkSet,
+    pub(crate) carried: crate::cookie::chunk::ChunkSet,
     /// The chunks the base cookie's marker names (`1..=referenced`).
     pub(crate) referenced: usize,
 }
@@ -118,7 +118,7 @@ impl State {
                         Err(refusal) => {
                             // An empty session, modified: the response
                             // deletes the cookie.
-                            tracing::debug!(cookie = %config.name, ?refusal, "session revoked");
+                            tracing::debug!(cookie = %config.names.name, ?refusal, "session revoked");
                             self.mark_modified();
                         }
                     }
@@ -151,7 +151,7 @@ impl State {
             data.signed_at
         } else {
             data.cookies(config)
-                .and_then(|c| c.token(config))
+                .and_then(|c| c.token(&config.names.name, config.max_token_bytes()))
                 .and_then(|token| {
                     config
                         .cache
@@ -210,7 +210,10 @@ impl State {
         if data.loaded {
             return config.is_permanent(&data.map);
         }
-        let Some(token) = data.cookies(config).and_then(|c| c.token(config)) else {
+        let Some(token) = data
+            .cookies(config)
+            .and_then(|c| c.token(&config.names.name, config.max_token_bytes()))
+        else {
             return false;
         };
         if let Some(entry) = config.cache.as_ref().and_then(|c| c.get(&token)) {
@@ -234,7 +237,7 @@ impl State {
         };
         let mut data = self.lock();
         if let Cookies::Unparsed(headers) = &data.cookies {
-            if !headers.may_hold(&config.name) {
+            if !headers.may_hold(&config.names.name) {
                 return RequestInfo::default();
             }
         }
@@ -256,7 +259,10 @@ impl State {
             return;
         };
         let mut data = self.lock();
-        if let Some(token) = data.cookies(config).and_then(|c| c.token(config)) {
+        if let Some(token) = data
+            .cookies(config)
+            .and_then(|c| c.token(&config.names.name, config.max_token_bytes()))
+        {
             cache.remove(&token);
         }
     }
@@ -293,7 +299,7 @@ impl State {
 impl Data {
     fn cookies(&mut self, config: &Config) -> Option<&RequestCookies> {
         if let Cookies::Unparsed(headers) = &self.cookies {
-            self.cookies = Cookies::Parsed(RequestCookies::parse(headers, config));
+            self.cookies = Cookies::Parsed(RequestCookies::parse(headers, &config.names.name));
         }
         match &self.cookies {
             Cookies::Parsed(cookies) => Some(cookies),
@@ -306,14 +312,14 @@ impl Data {
 /// and indexing the cookie. A bad cookie is no session, as in Flask; never
 /// an error.
 fn load(config: &Config, cookies: &RequestCookies, now: u64) -> Option<(Arc<RawMap>, u64)> {
-    let token = cookies.token(config)?;
+    let token = cookies.token(&config.names.name, config.max_token_bytes())?;
     if let Some(cache) = &config.cache {
         if let Some(entry) = cache.get(&token) {
             if config.is_fresh(entry.timestamp, now) {
                 return Some((Arc::clone(&entry.map), entry.timestamp));
             }
             cache.remove(&token);
-            tracing::debug!(cookie = %config.name, "ignoring session cookie: expired");
+            tracing::debug!(cookie = %config.names.name, "ignoring session cookie: expired");
             return None;
         }
     }
@@ -337,7 +343,7 @@ fn load(config: &Config, cookies: &RequestCookies, now: u64) -> Option<(Arc<RawM
             Some((map, ts))
         }
         Err(error) => {
-            tracing::debug!(cookie = %config.name, %error, "ignoring session cookie");
+            tracing::debug!(cookie = %config.names.name, %error, "ignoring session cookie");
             None
         }
     }

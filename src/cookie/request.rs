@@ -9,8 +9,7 @@ use cookie::Cookie;
 use http::header::GetAll;
 use http::HeaderValue;
 
-use crate::chunk::{self, ChunkSet};
-use crate::config::{Config, MAX_CHUNKS_CAP};
+use crate::cookie::chunk::{self, ChunkSet, MAX_CHUNKS_CAP};
 
 /// The request's `Cookie` header values, as they came: a reference count
 /// each, parsed only when needed. HTTP/2 may split the `Cookie` header into
@@ -74,27 +73,28 @@ pub(crate) struct RequestCookies {
 }
 
 impl RequestCookies {
-    pub(crate) fn parse(headers: &CookieHeaders, config: &Config) -> Self {
+    /// The cookie `name` and its chunks, from every header.
+    pub(crate) fn parse(headers: &CookieHeaders, name: &str) -> Self {
         let mut found = Self::default();
         for header in headers.iter() {
             match std::str::from_utf8(header.as_bytes()) {
-                Ok(text) => found.scan(text, Some(header), config),
-                Err(_) => found.scan(&String::from_utf8_lossy(header.as_bytes()), None, config),
+                Ok(text) => found.scan(text, Some(header), name),
+                Err(_) => found.scan(&String::from_utf8_lossy(header.as_bytes()), None, name),
             }
         }
         found
     }
 
-    fn scan(&mut self, text: &str, header: Option<&HeaderValue>, config: &Config) {
+    fn scan(&mut self, text: &str, header: Option<&HeaderValue>, base: &str) {
         for cookie in Cookie::split_parse(text).flatten() {
             let name = cookie.name();
             // Werkzeug unquotes `name="value"`; Flask never quotes, but proxies may.
-            if name == config.name {
+            if name == base {
                 // The first cookie with the name wins, as in Werkzeug.
                 if self.base.is_none() {
                     self.base = Some(locate(text, cookie.value_trimmed(), header));
                 }
-            } else if let Some(index) = chunk::index_of(name, &config.name) {
+            } else if let Some(index) = chunk::index_of(name, base) {
                 if !self.carried.contains(index) {
                     self.carried.insert(index);
                     self.chunks
@@ -124,14 +124,15 @@ impl RequestCookies {
     ///
     /// A token longer than anything this layer could have written is
     /// refused here, before any base64, HMAC or copy: its cost must stay
-    /// bounded by the layer's budget, not by what a client sends.
-    pub(crate) fn token(&self, config: &Config) -> Option<Cow<'_, [u8]>> {
+    /// bounded by the layer's budget, not by what a client sends: `limit`
+    /// is the longest token it could have written. `name` only labels the
+    /// events.
+    pub(crate) fn token(&self, name: &str, limit: usize) -> Option<Cow<'_, [u8]>> {
         let base = self.base.as_ref()?.as_bytes();
-        let limit = config.max_token_bytes();
         let Some(n) = chunk::parse_marker(base) else {
             if base.len() > limit {
                 tracing::debug!(
-                    cookie = %config.name,
+                    cookie = %name,
                     len = base.len(),
                     limit,
                     "session cookie longer than this layer ever writes; starting an empty session"
@@ -144,7 +145,7 @@ impl RequestCookies {
         // `with_max_chunks` must not log out sessions written before.
         let Some(n) = n.filter(|n| (1..=MAX_CHUNKS_CAP).contains(n)) else {
             tracing::debug!(
-                cookie = %config.name,
+                cookie = %name,
                 marker = %String::from_utf8_lossy(&base[..base.len().min(16)]),
                 marker_len = base.len(),
                 "session chunk marker out of range; starting an empty session"
@@ -166,14 +167,14 @@ impl RequestCookies {
         }
         if found != n {
             tracing::debug!(
-                cookie = %config.name,
+                cookie = %name,
                 "only {found} of {n} session chunks arrived, {total} bytes; a client or proxy limit may have been exceeded; starting an empty session"
             );
             return None;
         }
         if total > limit {
             tracing::debug!(
-                cookie = %config.name,
+                cookie = %name,
                 len = total,
                 limit,
                 "chunked session longer than this layer ever writes; starting an empty session"

@@ -11,8 +11,20 @@
 
 use std::ops::Range;
 
-use crate::config::{Config, MAX_CHUNKS_CAP};
+use crate::cookie::names::Names;
 use crate::SessionTooLarge;
+
+/// mod_auth_openidc's cap; chunk names stay two digits.
+pub(crate) const MAX_CHUNKS_CAP: usize = 99;
+
+/// What the session may cost the client: per cookie (name, value and
+/// attributes), in the request's `Cookie` line, and in chunks.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Budget {
+    pub(crate) max_cookie_bytes: usize,
+    pub(crate) max_total_bytes: usize,
+    pub(crate) max_chunks: usize,
+}
 
 pub(crate) const MARKER_PREFIX: &str = "chunks-";
 
@@ -87,15 +99,16 @@ pub(crate) struct Plan {
 /// When the token needs more than the per-cookie limit allows in
 /// `max_chunks` chunks, or more than `max_total_bytes` in the request.
 pub(crate) fn plan(
-    config: &Config,
+    names: &Names,
+    budget: &Budget,
     token_len: usize,
     attrs_len: usize,
 ) -> Result<Plan, SessionTooLarge> {
     let pair = |name: &str, value_len: usize| name.len() + 1 + value_len;
-    let single = pair(&config.name, token_len);
-    if single + attrs_len <= config.max_cookie_bytes {
+    let single = pair(&names.name, token_len);
+    if single + attrs_len <= budget.max_cookie_bytes {
         let request_bytes = single + 2;
-        return if request_bytes <= config.max_total_bytes {
+        return if request_bytes <= budget.max_total_bytes {
             Ok(Plan {
                 chunks: Vec::new(),
                 request_bytes,
@@ -103,7 +116,7 @@ pub(crate) fn plan(
         } else {
             Err(SessionTooLarge {
                 needed: request_bytes,
-                allowed: config.max_total_bytes,
+                allowed: budget.max_total_bytes,
                 chunks: 0,
                 payload: false,
             })
@@ -115,18 +128,18 @@ pub(crate) fn plan(
     while pos < token_len {
         let i = chunks.len() + 1;
         let name_len = if i <= MAX_CHUNKS_CAP {
-            config.chunk_names[i - 1].len()
+            names.chunk_names[i - 1].len()
         } else {
-            config.name.len() + 1 + i.to_string().len()
+            names.name.len() + 1 + i.to_string().len()
         };
-        let capacity = config
+        let capacity = budget
             .max_cookie_bytes
             .saturating_sub(name_len + 1 + attrs_len);
         if capacity == 0 {
             // Not even one byte fits: report the token as the need.
             return Err(SessionTooLarge {
                 needed: single + 2,
-                allowed: config.max_total_bytes,
+                allowed: budget.max_total_bytes,
                 chunks: 0,
                 payload: false,
             });
@@ -137,11 +150,11 @@ pub(crate) fn plan(
         pos = end;
     }
     let n = chunks.len();
-    bytes += pair(&config.name, marker(n).len()) + 2;
-    if n > config.max_chunks || bytes > config.max_total_bytes {
+    bytes += pair(&names.name, marker(n).len()) + 2;
+    if n > budget.max_chunks || bytes > budget.max_total_bytes {
         return Err(SessionTooLarge {
             needed: bytes,
-            allowed: config.max_total_bytes,
+            allowed: budget.max_total_bytes,
             chunks: n,
             payload: false,
         });
@@ -155,10 +168,27 @@ pub(crate) fn plan(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Key;
+
+    /// The layer's defaults: `session`, 4093 bytes a cookie, 7168 in all,
+    /// 99 chunks.
+    struct Config {
+        names: Names,
+        budget: Budget,
+    }
 
     fn config() -> Config {
-        Config::new(Key::new("k").unwrap())
+        Config {
+            names: Names::new("session").unwrap(),
+            budget: Budget {
+                max_cookie_bytes: 4093,
+                max_total_bytes: 7168,
+                max_chunks: MAX_CHUNKS_CAP,
+            },
+        }
+    }
+
+    fn plan(c: &Config, token_len: usize, attrs_len: usize) -> Result<Plan, SessionTooLarge> {
+        super::plan(&c.names, &c.budget, token_len, attrs_len)
     }
 
     #[test]
@@ -192,7 +222,7 @@ mod tests {
     fn fits_exactly_at_the_limit_and_splits_one_byte_over() {
         let c = config();
         let attrs = 20;
-        let fits = c.max_cookie_bytes - attrs - "session=".len();
+        let fits = c.budget.max_cookie_bytes - attrs - "session=".len();
         let plan = plan(&c, fits, attrs).unwrap();
         assert!(plan.chunks.is_empty());
         let over = plan_len(&c, fits + 1, attrs);
@@ -206,14 +236,14 @@ mod tests {
     #[test]
     fn split_then_join_is_the_identity_and_respects_the_per_cookie_limit() {
         let mut c = config();
-        c.max_total_bytes = 1 << 20;
+        c.budget.max_total_bytes = 1 << 20;
         for (len, attrs, max) in [
             (5000, 30, 4093),
             (12_345, 60, 4093),
             (900, 10, 200),
             (4000, 0, 1000),
         ] {
-            c.max_cookie_bytes = max;
+            c.budget.max_cookie_bytes = max;
             let token: String = (0..len)
                 .map(|i| char::from(b'a' + (i % 26) as u8))
                 .collect();
@@ -221,7 +251,7 @@ mod tests {
             let joined: String = plan.chunks.iter().map(|r| &token[r.clone()]).collect();
             assert_eq!(joined, token);
             for (i, r) in plan.chunks.iter().enumerate() {
-                assert!(c.chunk_names[i].len() + 1 + r.len() + attrs <= max);
+                assert!(c.names.chunk_names[i].len() + 1 + r.len() + attrs <= max);
             }
         }
     }
@@ -235,7 +265,7 @@ mod tests {
             "{err:?}"
         );
         let mut small = config();
-        small.max_chunks = 1;
+        small.budget.max_chunks = 1;
         assert_eq!(plan(&small, 5000, 30).unwrap_err().chunks, 2);
     }
 
