@@ -142,6 +142,7 @@ mod save;
 mod service;
 mod session;
 mod state;
+mod validate;
 
 /// Internals for the fuzz targets in `fuzz/`, which `cargo fuzz` builds
 /// with `--cfg fuzzing`; absent from every other build.

@@ -90,6 +90,60 @@ fn finish<B>(
     Ok(())
 }
 
+/// What the response does with the session's cookies: decided first, as a
+/// value, then applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Decision {
+    /// Leave the client's cookies as they are.
+    Nothing,
+    /// Delete the session cookie and every chunk the request carried.
+    Delete,
+    /// Write the session: the handler changed it.
+    Write,
+    /// Write the session unchanged, to renew its cookie and timestamp.
+    Refresh,
+}
+
+/// The one refresh rule: a session the handler left unchanged is
+/// re-signed when the layer refreshes on each request (Flask's
+/// `SESSION_REFRESH_EACH_REQUEST`, Django's `SESSION_SAVE_EVERY_REQUEST`),
+/// the request carried it, it is permanent, and `with_refresh_after` says
+/// a refresh is due. Before the session is loaded, permanence and age are
+/// judged without verifying (a "yes" is confirmed by the load).
+fn refresh_wanted(config: &Config, session: &State, request: RequestInfo, now: u64) -> bool {
+    config.refresh_each_request
+        && request.had_session_cookie
+        && session.may_be_permanent()
+        && session.refresh_due(config, now)
+}
+
+/// What to do with the session the handler left, once it is loaded.
+fn decide(
+    config: &Config,
+    session: &State,
+    request: RequestInfo,
+    server_error: bool,
+    now: u64,
+) -> Decision {
+    let (empty, _) = session.save_state(config);
+    let modified = session.is_modified();
+    if server_error && !config.save_on_server_error {
+        Decision::Nothing
+    } else if empty {
+        if modified && deletes(config, session, request) {
+            Decision::Delete
+        } else {
+            Decision::Nothing
+        }
+    } else if modified {
+        Decision::Write
+    } else if refresh_wanted(config, session, request, now) {
+        Decision::Refresh
+    } else {
+        Decision::Nothing
+    }
+}
+
 fn save<B>(
     config: &Config,
     session: &State,
@@ -97,53 +151,33 @@ fn save<B>(
     res: &mut Response<B>,
 ) -> Result<Saved, SessionTooLarge> {
     let now = config.now();
-    if !session.is_accessed() && !session.is_modified() {
-        // Untouched: only Flask's refresh of a permanent session can apply.
-        let may_refresh = config.refresh_each_request && request.had_session_cookie;
-        if !may_refresh || !session.may_be_permanent() || !session.refresh_due(config, now) {
-            return Ok(Saved::Nothing);
-        }
+    let untouched = !session.is_accessed() && !session.is_modified();
+    // An untouched session can only be refreshed: when the rule says no
+    // from the token's text, it is never loaded.
+    if untouched && !refresh_wanted(config, session, request, now) {
+        return Ok(Saved::Nothing);
     }
-    // Read after the refresh check: loading the session may revoke it
-    // (lifetime, validator), which modifies it.
-    let (empty, permanent) = session.save_state(config);
-    let accessed = session.is_accessed();
-    let modified = session.is_modified();
-    if accessed {
+    // Decided after loading: loading may revoke the session (lifetime,
+    // validator), which modifies it.
+    let decision = decide(
+        config,
+        session,
+        request,
+        res.status().is_server_error(),
+        now,
+    );
+    if session.is_accessed() {
         add_vary_cookie(res.headers_mut());
     }
-    if res.status().is_server_error() && !config.save_on_server_error {
-        return Ok(Saved::Nothing);
-    }
-    if empty {
-        if !modified || !deletes(config, session, request) {
-            return Ok(Saved::Nothing);
+    let modified = match decision {
+        Decision::Nothing => return Ok(Saved::Nothing),
+        Decision::Delete => {
+            delete(config, session, request, res);
+            return Ok(Saved::Everything);
         }
-        let mut cookies = vec![(config.names.name.as_str(), config.profile.deletion_value)];
-        cookies.extend(
-            request
-                .carried
-                .iter()
-                .map(|i| (config.names.chunk(i), config.profile.deletion_value)),
-        );
-        write(
-            &config.attributes,
-            res.headers_mut(),
-            &cookies,
-            &CookieExpiry::Delete,
-        );
-        // What the response sets depends on the request's cookies, as
-        // every write does: shared caches must not serve it to others.
-        add_vary_cookie(res.headers_mut());
-        session.evict_request_token();
-        return Ok(Saved::Everything);
-    }
-    if !(modified || (permanent && config.refresh_each_request)) {
-        return Ok(Saved::Nothing);
-    }
-    if !modified && !session.refresh_due(config, now) {
-        return Ok(Saved::Nothing);
-    }
+        Decision::Write => true,
+        Decision::Refresh => false,
+    };
     if !modified && HandlerCookies::scan(&config.names, &config.attributes, res.headers()).any() {
         // A refresh only renews what the client has; the inner service's
         // own cookie (a proxied logout, a handler's write) is newer.
@@ -222,6 +256,28 @@ fn save<B>(
     }
     add_vary_cookie(res.headers_mut());
     Ok(Saved::Everything)
+}
+
+/// Deletes the session cookie and every chunk the request carried.
+fn delete<B>(config: &Config, session: &State, request: RequestInfo, res: &mut Response<B>) {
+    let value = config.profile.deletion_value;
+    let mut cookies = vec![(config.names.name.as_str(), value)];
+    cookies.extend(
+        request
+            .carried
+            .iter()
+            .map(|i| (config.names.chunk(i), value)),
+    );
+    write(
+        &config.attributes,
+        res.headers_mut(),
+        &cookies,
+        &CookieExpiry::Delete,
+    );
+    // What the response sets depends on the request's cookies, as every
+    // write does: shared caches must not serve it to others.
+    add_vary_cookie(res.headers_mut());
+    session.evict_request_token();
 }
 
 /// Whether a session modified to empty is deleted: Flask always sends the
