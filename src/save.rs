@@ -108,12 +108,19 @@ enum Decision {
 /// re-signed when the layer refreshes on each request (Flask's
 /// `SESSION_REFRESH_EACH_REQUEST`, Django's `SESSION_SAVE_EVERY_REQUEST`),
 /// the request carried it, it is permanent, and `with_refresh_after` says
-/// a refresh is due. Before the session is loaded, permanence and age are
-/// judged without verifying (a "yes" is confirmed by the load).
-fn refresh_wanted(config: &Config, session: &State, request: RequestInfo, now: u64) -> bool {
+/// a refresh is due. Before the session is loaded (`permanent` is `None`),
+/// permanence and age are judged without verifying (a "yes" is confirmed
+/// by the load); after, the loaded session's permanence is passed in.
+fn refresh_wanted(
+    config: &Config,
+    session: &State,
+    request: RequestInfo,
+    now: u64,
+    permanent: Option<bool>,
+) -> bool {
     config.refresh_each_request
         && request.had_session_cookie
-        && session.may_be_permanent()
+        && permanent.unwrap_or_else(|| session.may_be_permanent())
         && session.refresh_due(config, now)
 }
 
@@ -125,7 +132,7 @@ fn decide(
     server_error: bool,
     now: u64,
 ) -> Decision {
-    let (empty, _) = session.save_state(config);
+    let (empty, permanent) = session.save_state(config);
     let modified = session.is_modified();
     if server_error && !config.save_on_server_error {
         Decision::Nothing
@@ -137,7 +144,7 @@ fn decide(
         }
     } else if modified {
         Decision::Write
-    } else if refresh_wanted(config, session, request, now) {
+    } else if refresh_wanted(config, session, request, now, Some(permanent)) {
         Decision::Refresh
     } else {
         Decision::Nothing
@@ -154,7 +161,7 @@ fn save<B>(
     let untouched = !session.is_accessed() && !session.is_modified();
     // An untouched session can only be refreshed: when the rule says no
     // from the token's text, it is never loaded.
-    if untouched && !refresh_wanted(config, session, request, now) {
+    if untouched && !refresh_wanted(config, session, request, now, None) {
         return Ok(Saved::Nothing);
     }
     // Decided after loading: loading may revoke the session (lifetime,
