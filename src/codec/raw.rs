@@ -467,8 +467,20 @@ impl RawMap {
     /// The key as it came if the framework would have written it so.
     fn write_key(&self, e: &Entry, out: &mut Vec<u8>) {
         let raw_key = match (e.key_json, &e.key) {
-            // A lone surrogate survives only in the text it came as.
-            (Some((start, end)), _) if e.lone.is_some() => Some(self.span_text(start, end)),
+            // A lone surrogate survives only in the text it came as; in
+            // ASCII when it came otherwise, so Django's Latin-1 reading
+            // cannot grow it on every save (the `formats` fuzz target).
+            (Some((start, end)), _) if e.lone.is_some() => {
+                let raw = self.span_text(start, end);
+                if raw.is_ascii() {
+                    Some(raw)
+                } else {
+                    out.push(b'"');
+                    json::write_ascii_text(raw, out);
+                    out.push(b'"');
+                    return;
+                }
+            }
             _ if !e.key_canonical => None,
             (Some((start, end)), _) => Some(self.span_text(start, end)),
             // Arrived without escapes: its text is what was written.
@@ -630,6 +642,23 @@ mod tests {
         let map = parse(r#"{"k\ud800":1,"k\uD800":2}"#);
         assert_eq!(map.len(), 1);
         assert_eq!(flask(&map), r#"{"k\ud800":2}"#);
+    }
+
+    #[test]
+    fn a_lone_surrogate_key_with_raw_utf8_is_written_in_ascii() {
+        // Found by the `formats` fuzz target: under Django the key grew on
+        // every save (its raw UTF-8 read back as Latin-1).
+        let text = "{\"\u{e9}k\\udfff\":1}".as_bytes().to_vec();
+        for format in [Format::Flask, Format::Starlette, Format::Django] {
+            let map = RawMap::parse(text.clone(), format).unwrap();
+            let mut once = Vec::new();
+            map.write(format, &mut once);
+            let again = RawMap::parse(once.clone(), format).unwrap();
+            let mut twice = Vec::new();
+            again.write(format, &mut twice);
+            assert_eq!(once, twice, "{format:?}");
+            assert!(once.is_ascii(), "{format:?}");
+        }
     }
 
     #[test]
