@@ -167,6 +167,26 @@ struct Outcome {
     vary_cookie: bool,
 }
 
+impl Outcome {
+    fn of<B>(response: &Response<B>) -> Self {
+        Outcome {
+            status: response.status().as_u16(),
+            set_cookies: response
+                .headers()
+                .get_all(header::SET_COOKIE)
+                .iter()
+                .map(|v| v.to_str().unwrap().to_owned())
+                .collect(),
+            vary_cookie: response
+                .headers()
+                .get_all(header::VARY)
+                .iter()
+                .flat_map(|v| v.to_str().unwrap().split(','))
+                .any(|token| token.trim().eq_ignore_ascii_case("cookie")),
+        }
+    }
+}
+
 async fn run(
     layer: SessionLayer,
     name: &'static str,
@@ -198,21 +218,7 @@ async fn run(
         .oneshot(request.body(String::new()).unwrap())
         .await
         .unwrap();
-    Outcome {
-        status: response.status().as_u16(),
-        set_cookies: response
-            .headers()
-            .get_all(header::SET_COOKIE)
-            .iter()
-            .map(|v| v.to_str().unwrap().to_owned())
-            .collect(),
-        vary_cookie: response
-            .headers()
-            .get_all(header::VARY)
-            .iter()
-            .flat_map(|v| v.to_str().unwrap().split(','))
-            .any(|token| token.trim().eq_ignore_ascii_case("cookie")),
-    }
+    Outcome::of(&response)
 }
 
 /// Lowercased attribute names, sorted.
@@ -559,19 +565,5 @@ async fn run_expiry(layer: SessionLayer, action: String, cookie: Option<String>)
         .oneshot(request.body(String::new()).unwrap())
         .await
         .unwrap();
-    Outcome {
-        status: response.status().as_u16(),
-        set_cookies: response
-            .headers()
-            .get_all(header::SET_COOKIE)
-            .iter()
-            .map(|v| v.to_str().unwrap().to_owned())
-            .collect(),
-        vary_cookie: response
-            .headers()
-            .get_all(header::VARY)
-            .iter()
-            .flat_map(|v| v.to_str().unwrap().split(','))
-            .any(|token| token.trim().eq_ignore_ascii_case("cookie")),
-    }
+    Outcome::of(&response)
 }
