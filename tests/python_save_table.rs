@@ -169,7 +169,7 @@ struct Outcome {
 
 impl Outcome {
     fn of<B>(response: &Response<B>) -> Self {
-        Outcome {
+        Self {
             status: response.status().as_u16(),
             set_cookies: response
                 .headers()
