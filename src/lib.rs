@@ -126,6 +126,7 @@ mod cache;
 pub mod codec;
 mod config;
 mod cookie;
+pub mod csrf;
 mod error;
 mod expiry;
 #[cfg(feature = "axum")]

@@ -36,7 +36,7 @@
 //! assert_eq!(late.kind(), DecodeErrorKind::Expired);
 //! ```
 
-mod compress;
+pub(crate) mod compress;
 pub(crate) use self::compress::Deflate;
 
 /// The largest session JSON, in bytes, that this crate reads or writes.
@@ -52,11 +52,11 @@ pub(crate) use self::compress::Deflate;
 /// assert_eq!(tower_cookie_session::codec::MAX_PAYLOAD_BYTES, 1 << 20);
 /// ```
 pub const MAX_PAYLOAD_BYTES: usize = 1 << 20;
-mod encoding;
+pub(crate) mod encoding;
 mod format;
 pub(crate) use self::format::Format;
 pub(crate) mod json;
-mod key;
+pub(crate) mod key;
 mod lossless;
 #[cfg(test)]
 mod python_vectors;

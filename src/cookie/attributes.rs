@@ -67,7 +67,7 @@ impl Default for Attributes {
 }
 
 impl Attributes {
-    fn rebuilt(mut self) -> Self {
+    pub(crate) fn rebuilt(mut self) -> Self {
         self.rebuild();
         self
     }

@@ -32,25 +32,36 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import email.utils
-import json
 import os
 import random
 import shlex
-import signal
-import socket
 import string
-import subprocess
 import sys
-import tempfile
-import time
-import traceback
 
 import requests
 
-REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-HOST = "127.0.0.1"
-HTTP_TIMEOUT = 10  # seconds, every request
-READY_TIMEOUT = 60  # seconds, each server start-up
+from servers import (  # tests/live/servers.py: the infrastructure shared by the live suites
+    HOST,
+    HTTP_TIMEOUT,
+    REPO,
+    HttpError,
+    R,
+    Server,
+    attr_differences,
+    cookie_attrs,
+    cookie_name,
+    cookie_value,
+    dumps,
+    info,
+    is_deletion,
+    run_live,
+    run_scenarios,
+    run_step,
+    rust_command,
+    same,
+    set_cookies,
+)
+
 TWO_WEEKS = 14 * 24 * 3600
 
 # >= 32 bytes each, so the Rust side does not warn about short keys.
@@ -103,228 +114,6 @@ FRAMEWORKS: dict[str, dict] = {
 for _name, _fw in FRAMEWORKS.items():
     _fw.setdefault("app", os.path.join(REPO, "examples", f"{_name}_interop_app.py"))
     _fw.setdefault("rust_example", f"{_name}_interop")
-
-
-# --------------------------------------------------------------------------- results
-
-
-class Results:
-    def __init__(self) -> None:
-        self.passed = 0
-        self.failed = 0
-
-    def check(self, name: str, ok: bool, detail: str = "") -> bool:
-        if ok:
-            self.passed += 1
-            print(f"ok   - {name}", flush=True)
-        else:
-            self.failed += 1
-            print(f"FAIL - {name}", flush=True)
-            for line in str(detail).splitlines():
-                print(f"       {line}", flush=True)
-        return ok
-
-
-R = Results()
-
-
-def info(msg: str) -> None:
-    for i, line in enumerate(msg.splitlines()):
-        print(("#   " if i == 0 else "#     ") + line, flush=True)
-
-
-class HttpError(Exception):
-    pass
-
-
-class Overall(Exception):
-    pass
-
-
-# --------------------------------------------------------------------------- servers
-
-
-def _die_with_parent() -> None:
-    """In the child: get SIGTERM if the driver dies (Linux), so no server outlives it."""
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except Exception:  # noqa: BLE001 - best effort; try/finally still stops them
-        pass
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    def __init__(self, name: str, cmd: list[str], logdir: str) -> None:
-        self.name = name
-        self.cmd = cmd
-        self.logdir = logdir
-        self.proc: subprocess.Popen | None = None
-        self.port = 0
-        self.log_path = ""
-        self.logs: list[str] = []
-        self.starts = 0
-
-    @property
-    def base(self) -> str:
-        return f"http://{HOST}:{self.port}"
-
-    def start(self, secret: str, fallbacks: list[str]) -> None:
-        self.stop()
-        self.starts += 1
-        self.port = free_port()
-        env = dict(os.environ)
-        env.update(
-            SECRET_KEY=secret,
-            SECRET_KEY_FALLBACKS=",".join(fallbacks),
-            PORT=str(self.port),
-            PYTHONUNBUFFERED="1",
-            NO_COLOR="1",
-        )
-        env.setdefault("RUST_LOG", "warn")
-        self.log_path = os.path.join(self.logdir, f"{self.name}-{self.starts}.log")
-        self.logs.append(self.log_path)
-        with open(self.log_path, "wb") as log:
-            self.proc = subprocess.Popen(
-                self.cmd,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                cwd=REPO,
-                preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
-            )
-        self.wait_ready()
-
-    def wait_ready(self) -> None:
-        deadline = time.monotonic() + READY_TIMEOUT
-        last = None
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}\n{self.log_tail()}")
-            try:
-                r = requests.get(self.base + "/ping", timeout=2)
-                if r.status_code == 200 and r.json() == {"ok": True}:
-                    return
-                last = f"HTTP {r.status_code}: {r.text[:200]}"
-            except (requests.RequestException, ValueError) as e:
-                last = repr(e)
-            time.sleep(0.1)
-        raise RuntimeError(f"{self.name} not ready after {READY_TIMEOUT}s on {self.base}: {last}\n{self.log_tail()}")
-
-    def log_tail(self, n: int = 30, path: str | None = None) -> str:
-        path = path or self.log_path
-        try:
-            with open(path, "rb") as f:
-                lines = f.read().decode("utf-8", "replace").splitlines()
-            name = os.path.basename(path)
-            return "\n".join(f"[{name}] {l}" for l in lines[-n:])
-        except OSError:
-            return ""
-
-    def stop(self) -> None:
-        p, self.proc = self.proc, None
-        if p is None or p.poll() is not None:
-            return
-        p.terminate()
-        try:
-            p.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait(timeout=5)
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-def dumps(v) -> str:
-    return json.dumps(v, ensure_ascii=False)
-
-
-def same(a, b) -> bool:
-    """JSON equality that tells 1 from 1.0 from True and compares dicts without order."""
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, dict):
-        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
-    if isinstance(a, list):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
-    return a == b
-
-
-def set_cookies(r: requests.Response) -> list[str]:
-    return [h.strip() for h in r.raw.headers.getlist("Set-Cookie")] if r.raw is not None else []
-
-
-def cookie_name(header: str) -> str:
-    return header.split(";", 1)[0].split("=", 1)[0].strip()
-
-
-def cookie_value(header: str) -> str:
-    return header.split(";", 1)[0].split("=", 1)[1].strip()
-
-
-def cookie_attrs(header: str) -> dict[str, str]:
-    """Attribute name (lower-cased) -> value, for everything after the name=value pair."""
-    attrs = {}
-    for part in header.split(";")[1:]:
-        k, _, v = part.strip().partition("=")
-        if k.strip():
-            attrs[k.strip().lower()] = v.strip()
-    return attrs
-
-
-def is_deletion(header: str) -> bool:
-    a = cookie_attrs(header)
-    if a.get("max-age") == "0":
-        return True
-    exp = a.get("expires")
-    if exp:
-        try:
-            return email.utils.parsedate_to_datetime(exp) < dt.datetime.now(dt.timezone.utc)
-        except (TypeError, ValueError):
-            return False
-    return False
-
-
-def attr_differences(py: str, rs: str) -> list[str]:
-    """Differences between two Set-Cookie headers beyond case and order (Expires within 5 s)."""
-    a, b = cookie_attrs(py), cookie_attrs(rs)
-    out = []
-    for k in sorted(a.keys() | b.keys()):
-        if k not in a:
-            out.append(f"only rust has {k}={b[k]!r}")
-        elif k not in b:
-            out.append(f"only python has {k}={a[k]!r}")
-        elif a[k].lower() != b[k].lower():
-            if k == "expires":
-                try:
-                    da = email.utils.parsedate_to_datetime(a[k])
-                    db = email.utils.parsedate_to_datetime(b[k])
-                    if abs((da - db).total_seconds()) <= 5 and a[k].replace(str(da.second), "") == b[k].replace(
-                        str(db.second), ""
-                    ):
-                        continue
-                except (TypeError, ValueError):
-                    pass
-            out.append(f"{k}: python {a[k]!r}, rust {b[k]!r}")
-        elif a[k] != b[k]:
-            out.append(f"{k}: case differs: python {a[k]!r}, rust {b[k]!r}")
-    names = lambda h: [p.strip().partition("=")[0] for p in h.split(";")[1:] if p.strip()]  # noqa: E731
-    na, nb = names(py), names(rs)
-    if [n.lower() for n in na] == [n.lower() for n in nb] and na != nb:
-        out.append(f"attribute-name case differs: python {na}, rust {nb}")
-    elif sorted(n.lower() for n in na) == sorted(n.lower() for n in nb) and na != nb:
-        out.append(f"attribute order differs: python {na}, rust {nb}")
-    if cookie_value(py) != cookie_value(rs) and is_deletion(py) and is_deletion(rs):
-        out.append(f"deletion value: python {cookie_value(py)!r}, rust {cookie_value(rs)!r}")
-    return out
 
 
 # --------------------------------------------------------------------------- the suite
@@ -408,17 +197,11 @@ class Suite:
     # ---- checks
     def step(self, name: str, fn) -> None:
         """Run one step; an exception is one failed check (with the request that broke)."""
-        try:
-            fn()
-        except Overall:
-            raise
-        except Exception as e:  # noqa: BLE001 - reported, the suite goes on
-            detail = str(e) if isinstance(e, (HttpError, AssertionError)) else traceback.format_exc()
-            R.check(name, False, detail)
-            try:  # continue from what Python sees, to avoid cascades
-                self.expected = self.ordered_state(self.py)
-            except Exception:  # noqa: BLE001
-                pass
+
+        def recover() -> None:  # continue from what Python sees, to avoid cascades
+            self.expected = self.ordered_state(self.py)
+
+        run_step(name, fn, recover)
 
     def agree(self, label: str, expected: dict | None = None) -> bool:
         """Both sides report the expected session, with keys in the expected order."""
@@ -708,13 +491,7 @@ class Suite:
             (10, "chunked session", self.s10_chunked),
             (8, "key rotation", self.s8_rotation),  # last: it restarts both servers
         ]
-        for n, name, fn in scenarios:
-            if only and n not in only:
-                continue
-            t = time.monotonic()
-            print(f"# scenario {n}: {name}", flush=True)
-            self.step(f"scenario {n} ({name}) ran to the end", fn)
-            info(f"scenario {n}: {time.monotonic() - t:.1f}s")
+        run_scenarios(scenarios, only, self.step)
 
 
 def main() -> int:
@@ -730,56 +507,28 @@ def main() -> int:
     args = ap.parse_args()
 
     spec = FRAMEWORKS[args.framework]
-    if args.rust_cmd:
-        rust_cmd = shlex.split(args.rust_cmd)
-    else:
-        target = os.environ.get("CARGO_TARGET_DIR") or os.path.join(REPO, "target")
-        rust_bin = args.rust_bin or os.path.join(target, "debug", "examples", spec["rust_example"])
-        if not os.access(rust_bin, os.X_OK):
-            print(f"rust example binary not found: {rust_bin} (cargo build --example {spec['rust_example']})", file=sys.stderr)
-            return 2
-        rust_cmd = [rust_bin]
+    rust_cmd = rust_command(args.rust_cmd, args.rust_bin, spec["rust_example"])
+    if rust_cmd is None:
+        return 2
     python_cmd = shlex.split(args.python_cmd) if args.python_cmd else [args.python, args.python_app or spec["app"]]
 
-    def on_signal(signum, _frame):
-        # `timeout` sends SIGTERM, our own alarm SIGALRM: unwind so `finally` stops the servers.
-        raise Overall(f"overall timeout {args.timeout}s" if signum == signal.SIGALRM else f"signal {signum}")
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGALRM, on_signal)
-    signal.alarm(args.timeout)
-
-    started = time.monotonic()
     print(f"# framework {args.framework}: python {shlex.join(python_cmd)} | rust {shlex.join(rust_cmd)}", flush=True)
-    with tempfile.TemporaryDirectory(prefix=f"live-{args.framework}-") as logdir:
-        py = Server("python", python_cmd, logdir)
-        rs = Server("rust", rust_cmd, logdir)
-        minter = Server("python-minter", python_cmd, logdir)
-        servers = (py, rs, minter)
-        try:
-            for s in (py, rs):
-                s.start(K0, [])
-            info(f"SECRET_KEY=K0 (python {py.base}, rust {rs.base})")
-            Suite(args.framework, py, rs, minter).run(set(args.scenario or []))
-        except (Overall, KeyboardInterrupt) as e:
-            R.check("suite finished before being interrupted", False, repr(e))
-        except Exception:  # noqa: BLE001 - a start-up failure is a failed check
-            R.check("servers start and answer", False, traceback.format_exc())
-        finally:
-            signal.alarm(0)
-            for s in servers:
-                s.stop()
-        if R.failed:
-            print(f"# logs ({logdir}):")
-            for s in servers:
-                for path in s.logs:
-                    tail = s.log_tail(40, path)
-                    if tail:
-                        print(tail)
+    servers: dict[str, Server] = {}
 
-    print(f"# {args.framework}: {time.monotonic() - started:.1f}s", flush=True)
-    print(f"{R.passed} passed, {R.failed} failed", flush=True)
-    return 1 if R.failed or R.passed == 0 else 0
+    def make_servers(logdir: str) -> list[Server]:
+        servers["py"] = Server("python", python_cmd, logdir)
+        servers["rs"] = Server("rust", rust_cmd, logdir)
+        servers["minter"] = Server("python-minter", python_cmd, logdir)
+        return list(servers.values())
+
+    def body(_logdir: str) -> None:
+        py, rs = servers["py"], servers["rs"]
+        for s in (py, rs):
+            s.start(K0, [])
+        info(f"SECRET_KEY=K0 (python {py.base}, rust {rs.base})")
+        Suite(args.framework, py, rs, servers["minter"]).run(set(args.scenario or []))
+
+    return run_live(args.framework, args.timeout, make_servers, body)
 
 
 if __name__ == "__main__":
