@@ -135,6 +135,7 @@ pub mod flask;
 mod future;
 mod layer;
 mod lifecycle;
+pub mod login;
 mod policy;
 mod profile;
 mod render;

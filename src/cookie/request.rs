@@ -197,3 +197,17 @@ fn locate(text: &str, value: &str, header: Option<&HeaderValue>) -> Slice {
         _ => Slice::Owned(value.to_owned()),
     }
 }
+
+/// The last value of the request cookie `name`, as Django's cookie dict
+/// keeps it.
+pub(crate) fn request_cookie(headers: &http::HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|h| h.to_str().ok())
+        .flat_map(Cookie::split_parse)
+        .flatten()
+        .filter(|c| c.name() == name)
+        .last()
+        .map(|c| c.value_trimmed().to_owned())
+}

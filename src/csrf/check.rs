@@ -3,8 +3,7 @@
 
 use std::fmt;
 
-use cookie::Cookie;
-use http::header::{CONTENT_TYPE, COOKIE, HOST, ORIGIN, REFERER};
+use http::header::{CONTENT_TYPE, HOST, ORIGIN, REFERER};
 use http::request::Parts;
 use http::{HeaderMap, Method, Response, StatusCode};
 
@@ -12,6 +11,7 @@ use super::layer::{Config, Scheme};
 use super::origin::{self, Served};
 use super::token::{now, session_raw, session_secret};
 use super::{django, flask_wtf};
+use crate::cookie::request::request_cookie;
 use crate::Session;
 
 /// Why [`CsrfLayer`](crate::csrf::CsrfLayer) refused a request: in the
@@ -94,20 +94,6 @@ pub(crate) fn is_unsafe(method: &Method) -> bool {
         *method,
         Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
     )
-}
-
-/// The last value of the request cookie `name`, as Django's cookie dict
-/// keeps it.
-pub(crate) fn request_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|h| h.to_str().ok())
-        .flat_map(Cookie::split_parse)
-        .flatten()
-        .filter(|c| c.name() == name)
-        .last()
-        .map(|c| c.value_trimmed().to_owned())
 }
 
 /// The secret the request carries for Django's cookie mode: `Ok(None)`
