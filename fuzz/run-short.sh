@@ -19,7 +19,7 @@ if ! command -v cargo-fuzz >/dev/null 2>&1; then
 fi
 
 timeout 1800 cargo fuzz build -s "$sanitizer"
-for target in decode tagged_json request scan formats encrypted; do
+for target in decode tagged_json request scan formats encrypted tokens; do
     printf '\n== fuzz %s for %s s\n' "$target" "$seconds"
     mkdir -p "corpus/$target"
     args=(-max_total_time="$seconds" -max_len=16384 -print_final_stats=1)

@@ -211,6 +211,48 @@ pub mod fuzzing {
         Some(out)
     }
 
+    /// Every token parser of `csrf` and `login` on one hostile input, with
+    /// their round trips: Django's masked tokens, Flask-WTF's signed ones,
+    /// Flask-Login's remember cookie, the Origin/Referer checks and the form
+    /// field lookup. Panics if a round trip fails.
+    pub fn tokens(data: &[u8]) {
+        use crate::csrf::{django, flask_wtf, origin};
+        let text = String::from_utf8_lossy(data);
+        let _ = django::token_matches(&text, "abcdefghijklmnopqrstuvwxyzABCDEF");
+        if let Ok(secret) = django::secret_of(&text) {
+            let token = django::mask(&secret);
+            assert_eq!(django::token_matches(&token, &secret), Ok(true));
+        }
+        let key = crate::Key::new("fuzz-flask-wtf-key").expect("non-empty");
+        let signer = flask_wtf::signer(&key);
+        let _ = flask_wtf::validate(&signer, &text, Some("raw"), 1_700_000_000, Some(3600));
+        let _ = flask_wtf::validate(&signer, &text, Some("raw"), 1_700_000_000, None);
+        let token = flask_wtf::sign(&signer, &text, 1_700_000_000);
+        if token.len() <= 1024 {
+            let got = flask_wtf::validate(&signer, &token, Some(&text), 1_700_000_000, Some(0));
+            assert_eq!(got, Ok(()));
+        }
+        let login = crate::login::FlaskLogin::new(key);
+        let _ = login.decode_remember_cookie(&text);
+        if !text.contains('|') {
+            let cookie = login.remember_cookie_value(&text);
+            assert_eq!(
+                login.decode_remember_cookie(&cookie).as_deref(),
+                Some(&*text)
+            );
+        }
+        let trusted = origin::TrustedOrigins::new([&*text, "https://*.example.com"]);
+        let served = origin::Served {
+            host: Some("example.com"),
+            secure: true,
+            port: Some("443"),
+            cookie_domain: None,
+        };
+        let _ = origin::origin_verified(&text, served, &trusted);
+        let _ = origin::check_referer(Some(&text), served, &trusted);
+        let _ = crate::csrf::form_field(data, "csrfmiddlewaretoken", true);
+    }
+
     /// The payload as the layer writes it back after indexing it, or `None`
     /// if it is not a Flask session.
     pub fn flask_rewrite(payload: &[u8]) -> Option<Vec<u8>> {

@@ -18,7 +18,7 @@ const MAX_TOKEN_BYTES: usize = 1024;
 
 /// Why `validate_csrf` refuses, with its messages word for word.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Invalid {
+pub(crate) enum Refusal {
     Missing,
     SessionTokenMissing,
     Expired,
@@ -26,7 +26,7 @@ pub(crate) enum Invalid {
     Mismatch,
 }
 
-impl Invalid {
+impl Refusal {
     pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Missing => "The CSRF token is missing.",
@@ -64,39 +64,39 @@ pub(crate) fn validate(
     session_raw: Option<&str>,
     now: u64,
     time_limit: Option<u64>,
-) -> Result<(), Invalid> {
+) -> Result<(), Refusal> {
     if data.is_empty() {
-        return Err(Invalid::Missing);
+        return Err(Refusal::Missing);
     }
-    let session_raw = session_raw.ok_or(Invalid::SessionTokenMissing)?;
+    let session_raw = session_raw.ok_or(Refusal::SessionTokenMissing)?;
     if data.len() > MAX_TOKEN_BYTES {
-        return Err(Invalid::Invalid);
+        return Err(Refusal::Invalid);
     }
-    let (signed, signature) = data.rsplit_once('.').ok_or(Invalid::Invalid)?;
-    let signature = b64_decode(signature).ok_or(Invalid::Invalid)?;
+    let (signed, signature) = data.rsplit_once('.').ok_or(Refusal::Invalid)?;
+    let signature = b64_decode(signature).ok_or(Refusal::Invalid)?;
     if !signer.verify(signed.as_bytes(), &signature) {
-        return Err(Invalid::Invalid);
+        return Err(Refusal::Invalid);
     }
-    let (payload, timestamp) = signed.rsplit_once('.').ok_or(Invalid::Invalid)?;
-    let timestamp = timestamp_decode(timestamp).ok_or(Invalid::Invalid)?;
+    let (payload, timestamp) = signed.rsplit_once('.').ok_or(Refusal::Invalid)?;
+    let timestamp = timestamp_decode(timestamp).ok_or(Refusal::Invalid)?;
     if let Some(limit) = time_limit {
         // itsdangerous: `age > max_age` or `age < 0` is expired.
         if now < timestamp || now - timestamp > limit {
-            return Err(Invalid::Expired);
+            return Err(Refusal::Expired);
         }
     }
     let json = match payload.strip_prefix('.') {
-        Some(compressed) => decompress(&b64_decode(compressed).ok_or(Invalid::Invalid)?),
+        Some(compressed) => decompress(&b64_decode(compressed).ok_or(Refusal::Invalid)?),
         None => b64_decode(payload),
     }
-    .ok_or(Invalid::Invalid)?;
+    .ok_or(Refusal::Invalid)?;
     // Python compares whatever the JSON holds with the session's string:
     // anything but that string does not match.
-    let raw: String = serde_json::from_slice(&json).map_err(|_| Invalid::Mismatch)?;
+    let raw: String = serde_json::from_slice(&json).map_err(|_| Refusal::Mismatch)?;
     if raw.as_bytes().ct_eq(session_raw.as_bytes()).into() {
         Ok(())
     } else {
-        Err(Invalid::Mismatch)
+        Err(Refusal::Mismatch)
     }
 }
 
@@ -123,29 +123,29 @@ mod tests {
         );
         assert_eq!(
             validate(&signer, &token, Some(&raw), 4601, Some(3600)),
-            Err(Invalid::Expired)
+            Err(Refusal::Expired)
         );
         assert_eq!(
             validate(&signer, &token, Some(&raw), 999, Some(3600)),
-            Err(Invalid::Expired)
+            Err(Refusal::Expired)
         );
         assert_eq!(validate(&signer, &token, Some(&raw), 999, None), Ok(()));
         assert_eq!(
             validate(&signer, &token, Some("other"), 1000, None),
-            Err(Invalid::Mismatch)
+            Err(Refusal::Mismatch)
         );
         assert_eq!(
             validate(&signer, &token, None, 1000, None),
-            Err(Invalid::SessionTokenMissing)
+            Err(Refusal::SessionTokenMissing)
         );
         assert_eq!(
             validate(&signer, "", Some(&raw), 1000, None),
-            Err(Invalid::Missing)
+            Err(Refusal::Missing)
         );
         let long = "a".repeat(MAX_TOKEN_BYTES + 1);
         assert_eq!(
             validate(&signer, &long, Some(&raw), 1000, None),
-            Err(Invalid::Invalid)
+            Err(Refusal::Invalid)
         );
     }
 }

@@ -58,6 +58,8 @@ mod python_vectors;
 mod service;
 mod token;
 
+#[cfg(fuzzing)]
+pub(crate) use self::body::form_field;
 pub use self::body::CsrfBody;
 pub use self::check::CsrfRejection;
 pub use self::layer::CsrfLayer;
