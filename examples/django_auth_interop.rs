@@ -52,7 +52,9 @@ async fn password_of(users_file: &str, id: &str) -> std::io::Result<Option<Strin
 async fn whoami(State(app): State<App>, session: Session) -> Result<Json<Value>, StatusCode> {
     let user = app
         .auth
-        .user(&session, |id| async move { password_of(&app.users_file, &id).await })
+        .user(&session, |id| async move {
+            password_of(&app.users_file, &id).await
+        })
         .await
         .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
     Ok(Json(json!({ "user": user })))
@@ -101,6 +103,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_state(App { auth, users_file })
         .layer(CsrfLayer::django().with_trusted_origins(trusted))
         // Plain HTTP on loopback: the cookie must not be `Secure`.
-        .layer(SessionLayer::django(key).with_fallback_keys(fallbacks).with_secure(false));
+        .layer(
+            SessionLayer::django(key)
+                .with_fallback_keys(fallbacks)
+                .with_secure(false),
+        );
     login_interop::serve("django_auth_interop", app).await
 }

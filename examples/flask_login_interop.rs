@@ -99,6 +99,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         // Inside the session layer: Flask-WTF's raw token lives in the session.
         .layer(CsrfLayer::flask_wtf(key.clone()).with_time_limit(time_limit))
         // Plain HTTP on loopback: the cookie must not be `Secure`.
-        .layer(SessionLayer::new(key).with_fallback_keys(fallbacks).with_secure(false));
+        .layer(
+            SessionLayer::new(key)
+                .with_fallback_keys(fallbacks)
+                .with_secure(false),
+        );
     login_interop::serve("flask_login_interop", app).await
 }

@@ -47,7 +47,9 @@ pub(crate) async fn submit(headers: HeaderMap, body: Bytes) -> Result<Json<Value
     } else {
         form_field(&body, "text")
     };
-    Ok(Json(json!({ "ok": true, "text": text.unwrap_or_default() })))
+    Ok(Json(
+        json!({ "ok": true, "text": text.unwrap_or_default() }),
+    ))
 }
 
 /// `GET /form`: a form with the token in its hidden field.
@@ -74,6 +76,10 @@ pub(crate) async fn serve(name: &str, app: Router) -> Result<(), Box<dyn std::er
     let app = app.route("/ping", get(|| async { Json(json!({ "ok": true })) }));
     let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port)).await?;
     println!("{name} listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .await?;
     Ok(())
 }

@@ -236,7 +236,10 @@ impl CsrfLayer {
     }
 
     /// Django's `CSRF_COOKIE_DOMAIN` (for a secret shared across
-    /// subdomains); also the domain the Referer check accepts.
+    /// subdomains); also the domain the Referer check accepts. Under
+    /// [`django_with_sessions`](Self::django_with_sessions) no `csrftoken`
+    /// cookie is set and Django's Referer check uses `SESSION_COOKIE_DOMAIN`
+    /// instead: give that domain here.
     ///
     /// ```
     /// let layer = tower_cookie_session::csrf::CsrfLayer::django().with_cookie_domain(".example.com")?;
