@@ -69,6 +69,9 @@ fn main() {
         group.bench_function("floor_verify", |b| {
             b.iter(|| floor.verify(black_box(&token)));
         });
+        group.bench_function("floor_hmac_b64", |b| {
+            b.iter(|| floor.verify_bytes(black_box(&token)));
+        });
         let token_z = floor.sign_deflate(&map);
         group.bench_function("floor_sign_deflate", |b| {
             b.iter(|| floor.sign_deflate(black_box(&map)));
