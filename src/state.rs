@@ -216,20 +216,17 @@ impl State {
         else {
             return false;
         };
-        // Where `_permanent` alone makes a session permanent, the text's
-        // "no" is final for a genuine cookie and costs one pass without
-        // hashing the token: ask it before the cache.
-        let by_text = config.profile.permanence_in_text && config.permanent_default != Some(true);
-        if by_text && !Codec::may_be_permanent_unverified(&token) {
-            return false;
-        }
         if let Some(entry) = config.cache.as_ref().and_then(|c| c.get(&token)) {
             return entry.permanent && config.is_fresh(entry.timestamp, config.now());
         }
-        // Permanent unless the payload says otherwise (the format's default,
-        // or a text that may say so): the load decides, as it does on a
-        // cache hit or for a route that reads.
-        true
+        if config.permanent_default == Some(true) {
+            // Permanent unless `_permanent` says otherwise: the load decides,
+            // as it does on a cache hit or for a route that reads.
+            return true;
+        }
+        // Without the text to judge by, permanent unless `_permanent` says
+        // otherwise: the load decides.
+        !config.profile.permanence_in_text || Codec::may_be_permanent_unverified(&token)
     }
 
     /// What the request carried, parsing the headers only if they may hold
