@@ -5,10 +5,11 @@
 //! session cookie gets the payload. `GET /read` only reads. With
 //! `LAYER=off` the same routes return the same body without any session, so
 //! the two servers differ by the layer alone (the client sends both the same
-//! `Cookie` header).
+//! `Cookie` header). `LAYER=tower-sessions` serves the same routes with
+//! tower-sessions 0.15 and its `MemoryStore`, the server-side peer.
 //!
 //! Environment: `PORT` (default 3000, bound on 127.0.0.1), `LAYER` (`on`,
-//! the default, or `off`).
+//! the default, `off` or `tower-sessions`).
 //!
 //! ```sh
 //! LAYER=on PORT=3000 cargo run --release --example bench_server
@@ -44,6 +45,26 @@ async fn read(session: Session) -> &'static str {
     "ok"
 }
 
+async fn ts_read_write(session: tower_sessions::Session) -> &'static str {
+    match session.get::<String>(READ_KEY).await {
+        Ok(Some(_)) => session
+            .insert(WRITE_KEY, write_value())
+            .await
+            .expect("the memory store"),
+        _ => {
+            for (k, v) in payload(Kind::Alnum, SIZES[0].1) {
+                session.insert(&k, v).await.expect("the memory store");
+            }
+        }
+    }
+    "ok"
+}
+
+async fn ts_read(session: tower_sessions::Session) -> &'static str {
+    std::hint::black_box(session.get::<String>(READ_KEY).await.ok());
+    "ok"
+}
+
 async fn plain() -> &'static str {
     "ok"
 }
@@ -63,7 +84,14 @@ async fn main() {
         "off" => Router::new()
             .route("/", get(plain))
             .route("/read", get(plain)),
-        other => panic!("LAYER must be `on` or `off`, not {other:?}"),
+        "tower-sessions" => Router::new()
+            .route("/", get(ts_read_write))
+            .route("/read", get(ts_read))
+            .layer(
+                tower_sessions::SessionManagerLayer::new(tower_sessions::MemoryStore::default())
+                    .with_secure(false),
+            ),
+        other => panic!("LAYER must be `on`, `off` or `tower-sessions`, not {other:?}"),
     };
     let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port))
         .await
