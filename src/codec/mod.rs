@@ -236,9 +236,25 @@ impl Codec {
         )
     }
 
-    /// The encrypted format (`SessionLayer::encrypted`), bound to the
-    /// cookie name `context`.
-    pub(crate) fn encrypted(key: Key, context: &str) -> Self {
+    /// The encrypted format of [`SessionLayer::encrypted`](crate::SessionLayer::encrypted)
+    /// (AES-256-GCM-SIV, key derived from the secret with HKDF), for tokens
+    /// of the cookie named `cookie_name`: a token is bound to its cookie's
+    /// name, so one moved to another cookie does not open. Lets a tool read
+    /// what the layer wrote.
+    ///
+    /// ```
+    /// use tower_cookie_session::codec::{Codec, Key};
+    ///
+    /// let codec = Codec::encrypted(Key::new("encryption-secret-0123456789abcdef")?, "session");
+    /// let token = codec.encode(serde_json::json!({"user": 7}).as_object().unwrap(), 1_700_000_000);
+    /// let session = codec.decode_lossless(&token, 1_700_000_000, None)?;
+    /// assert_eq!(session.get_json("user"), Some("7"));
+    /// let other = Codec::encrypted(Key::new("encryption-secret-0123456789abcdef")?, "other");
+    /// assert!(other.decode_lossless(&token, 1_700_000_000, None).is_err());
+    /// # Ok::<_, Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn encrypted(key: Key, cookie_name: &str) -> Self {
+        let context = cookie_name;
         let mut codec = Self::build(
             key,
             Format::Encrypted,

@@ -23,7 +23,9 @@ case "$FRAMEWORK" in
         EXAMPLE=flask_login_interop DRIVER=tests/live/login.py DRIVER_FRAMEWORK=flask ;;
     django-auth)
         EXAMPLE=django_auth_interop DRIVER=tests/live/login.py DRIVER_FRAMEWORK=django ;;
-    *) echo "usage: $0 starlette|django|quart|flask-login|django-auth" >&2; exit 2 ;;
+    inspect)
+        EXAMPLE=inspect DRIVER=tests/live/inspect.py DRIVER_FRAMEWORK=all ;;
+    *) echo "usage: $0 starlette|django|quart|flask-login|django-auth|inspect" >&2; exit 2 ;;
 esac
 
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
