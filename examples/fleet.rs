@@ -53,6 +53,9 @@ use tower_cookie_session::{Key, Session, SessionInfo, SessionLayer};
 const HASH: &str = "tcs:logout-everywhere";
 const CHANNEL: &str = "tcs:logout-everywhere";
 const NEVER: u64 = u64::MAX;
+/// The pause before reconnecting, doubled while Redis stays away.
+const RECONNECT_MIN: Duration = Duration::from_millis(200);
+const RECONNECT_MAX: Duration = Duration::from_secs(2);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum WhenDown {
@@ -136,12 +139,20 @@ impl Revocations {
 /// the whole hash, apply announcements; on any error mark the map
 /// unsubscribed and reconnect after a short pause.
 async fn sync(client: redis::Client, revocations: Arc<Revocations>, resync: Duration) {
+    let mut pause = RECONNECT_MIN;
     loop {
+        let synced_before = revocations.synced_ms.load(Ordering::Acquire);
         if let Err(e) = sync_once(&client, &revocations, resync).await {
             tracing::warn!(error = %e, "revocation feed from Redis lost; reconnecting");
         }
         revocations.subscribed.store(false, Ordering::Release);
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        // Start over after a connection that worked; back off while Redis
+        // stays away.
+        if revocations.synced_ms.load(Ordering::Acquire) != synced_before {
+            pause = RECONNECT_MIN;
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(RECONNECT_MAX);
     }
 }
 
