@@ -53,6 +53,8 @@ fn main() {
     if bench_mode {
         let delta = paired(&rt, &no_cookie[0], &no_cookie[1]);
         paired_rows.push(("–", no_cookie[1].name, delta));
+        let delta = paired(&rt, &no_cookie[2], &no_cookie[3]);
+        paired_rows.push(("–", no_cookie[3].name, delta));
     }
 
     let floor = Floor::new();

@@ -165,18 +165,31 @@ fn bare(cookie: Option<HeaderValue>, name: &'static str) -> Row {
     }
 }
 
-/// Rows that do not depend on the payload: no `Cookie` header at all.
+/// A visitor without a session who carries 2 KB of other sites' cookies
+/// (analytics, consent): the layer must look through them to know.
+pub(crate) fn others_cookie() -> HeaderValue {
+    let header: Vec<String> = (0..40)
+        .map(|i| format!("_ga_{i}=GA1.1.{}", "x".repeat(40)))
+        .collect();
+    HeaderValue::from_str(&header.join("; ")).expect("a valid header")
+}
+
+/// Rows that do not depend on the payload: no `Cookie` header at all, and
+/// a header of other cookies only.
 pub(crate) fn no_cookie_rows() -> Vec<Row> {
+    let ours = |cookie, name| Row {
+        name,
+        router: Router::new()
+            .route("/", get(plain))
+            .layer(our_layer())
+            .with_state(()),
+        cookie,
+    };
     vec![
         bare(None, "bare_nocookie"),
-        Row {
-            name: "ours_nocookie",
-            router: Router::new()
-                .route("/", get(plain))
-                .layer(our_layer())
-                .with_state(()),
-            cookie: None,
-        },
+        ours(None, "ours_nocookie"),
+        bare(Some(others_cookie()), "bare_othercookies"),
+        ours(Some(others_cookie()), "ours_othercookies"),
     ]
 }
 
