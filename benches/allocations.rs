@@ -73,7 +73,11 @@ fn main() {
     let base = request(&rt, iterations, &no_cookie[0]);
     let others_base = request(&rt, iterations, &no_cookie[2]);
     for row in &no_cookie {
-        let base = if row.name.ends_with("othercookies") { others_base } else { base };
+        let base = if row.name.ends_with("othercookies") {
+            others_base
+        } else {
+            base
+        };
         print("–", row.name, request(&rt, iterations, row), base);
     }
     for (label, target) in SIZES {

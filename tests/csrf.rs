@@ -258,6 +258,18 @@ async fn a_form_over_the_limit_is_refused_with_413_before_the_handler() {
             .status,
         200
     );
+    // Streamed in pieces, without a size hint: refused once past the limit.
+    let pieces: Vec<Result<String, std::io::Error>> = vec![
+        Ok(format!("csrfmiddlewaretoken={token}")),
+        Ok("&text=".into()),
+        Ok("y".repeat(100)),
+    ];
+    let req = Request::post("/submit")
+        .header(COOKIE, &cookie)
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from_stream(futures_util::stream::iter(pieces)))
+        .unwrap();
+    assert_eq!(send(&app, req).await.status, StatusCode::PAYLOAD_TOO_LARGE);
 }
 
 #[tokio::test]
@@ -454,4 +466,122 @@ async fn django_session_mode_keeps_the_secret_in_the_session() {
     )
     .await;
     assert_eq!(refused.reason().as_deref(), Some("CSRF cookie not set."));
+}
+
+#[tokio::test]
+async fn session_mode_ignores_another_apps_csrftoken_cookie() {
+    let app = app(
+        CsrfLayer::django_with_sessions(),
+        SessionLayer::django(key()),
+    );
+    let got = send(&app, get_req("/form", None)).await;
+    let session = session_cookie(&got, "sessionid");
+    // A starlette-csrf cookie of the same name on the domain.
+    let cookies = format!("{session}; csrftoken=InN0YXJsZXR0ZSI.xyz");
+    let again = send(&app, get_req("/form", Some(&cookies))).await;
+    assert!(
+        again.cookie("sessionid").is_none(),
+        "the session's secret did not change"
+    );
+    let form = format!("csrfmiddlewaretoken={}", got.body);
+    assert_eq!(
+        send(&app, form_post("/submit", &cookies, &form))
+            .await
+            .status,
+        200
+    );
+}
+
+#[tokio::test]
+async fn each_framework_checks_its_own_methods() {
+    let propfind = || {
+        Request::builder()
+            .method("PROPFIND")
+            .uri("/any")
+            .body(Body::empty())
+            .unwrap()
+    };
+    let router = |csrf: CsrfLayer, session: SessionLayer| {
+        Router::new()
+            .route("/any", axum::routing::any(|| async { "ok" }))
+            .layer(csrf)
+            .layer(session.with_secure(false))
+    };
+    let flask = router(CsrfLayer::flask_wtf(key()), SessionLayer::new(key()));
+    assert_eq!(
+        send(&flask, propfind()).await.status,
+        200,
+        "not in WTF_CSRF_METHODS"
+    );
+    let django = router(CsrfLayer::django(), SessionLayer::django(key()));
+    assert_eq!(
+        send(&django, propfind()).await.status,
+        403,
+        "Django checks every unsafe method"
+    );
+}
+
+#[tokio::test]
+async fn a_dotted_cookie_domain_accepts_subdomain_referers() {
+    let app = app(
+        CsrfLayer::django()
+            .with_secure(true)
+            .with_cookie_domain(".example.com")
+            .unwrap(),
+        SessionLayer::django(key()),
+    );
+    let (cookie, token) = django_form(&app).await;
+    let mut req = form_post("/submit", &cookie, &format!("csrfmiddlewaretoken={token}"));
+    req.headers_mut()
+        .insert("referer", "https://app.example.com/form".parse().unwrap());
+    let got = send(&app, req).await;
+    assert_eq!(got.status, 200, "{:?}", got.reason());
+}
+
+#[tokio::test]
+async fn flask_wtf_over_https_compares_the_origin_as_werkzeug_does() {
+    let app = app(
+        CsrfLayer::flask_wtf(key()).with_secure(true),
+        SessionLayer::new(key()),
+    );
+    let got = send(&app, get_req("/form", None)).await;
+    let session = session_cookie(&got, "session");
+    let post = |host: Option<&str>, referer: &str| {
+        let mut req = Request::post("/submit")
+            .header(COOKIE, &session)
+            .header("X-CSRFToken", &got.body)
+            .header("referer", referer);
+        if let Some(h) = host {
+            req = req.header("host", h);
+        }
+        req.body(Body::empty()).unwrap()
+    };
+    assert_eq!(
+        send(
+            &app,
+            post(Some("example.com:443"), "https://Example.com/page")
+        )
+        .await
+        .status,
+        200
+    );
+    let refused = send(&app, post(Some("example.com"), "https://evil.example/page")).await;
+    assert_eq!(
+        refused.reason().as_deref(),
+        Some("The referrer does not match the host.")
+    );
+    let refused = send(&app, post(Some("example.com"), "http://example.com/page")).await;
+    assert_eq!(refused.status, 403, "an http Referer on an https site");
+}
+
+#[tokio::test]
+async fn a_body_announced_over_the_limit_is_refused_unread() {
+    let app = app(
+        CsrfLayer::django().with_body_limit(16),
+        SessionLayer::django(key()),
+    );
+    let (cookie, _) = django_form(&app).await;
+    // Content-Length (the body's exact size hint) says 64 bytes.
+    let got = send(&app, form_post("/submit", &cookie, &"x".repeat(64))).await;
+    assert_eq!(got.status, StatusCode::PAYLOAD_TOO_LARGE);
 }

@@ -302,3 +302,55 @@ async fn native_auth_stores_an_hmac_and_ends_sessions_on_a_password_change() {
     auth.logout(&session);
     assert!(session.is_empty());
 }
+
+#[test]
+fn remember_durations_never_overflow_the_date() {
+    let login = FlaskLogin::new(key());
+    let h = headers("ua", None);
+    let client = Client::new(&h, Some(PEER));
+    let forever = login.login(
+        &Session::default(),
+        &client,
+        "42",
+        Remember::For(Duration::MAX),
+    );
+    assert!(forever
+        .header()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .contains("Expires=Fri, 31 Dec 9999"));
+    // A `_remember_seconds` no date can hold (another writer's) falls back to the default.
+    let session = Session::default();
+    session.insert("_remember_seconds", 1e300).unwrap();
+    assert!(login
+        .login(&session, &client, "42", Remember::Yes)
+        .header()
+        .is_some());
+}
+
+#[test]
+fn the_remember_key_is_latin1_as_flask_login_encodes_it() {
+    use hmac::{Hmac, Mac};
+    let login = FlaskLogin::new(Key::new("clé-secrète").unwrap());
+    let mut mac = Hmac::<sha2::Sha512>::new_from_slice(b"cl\xe9-secr\xe8te").unwrap();
+    mac.update(b"42");
+    let digest: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(login.remember_cookie_value("42"), format!("42|{digest}"));
+}
+
+#[test]
+fn debug_never_shows_cookies() {
+    let login = FlaskLogin::new(key());
+    let h = headers("ua", Some("session=secret-session; remember_token=42|abc"));
+    let client = Client::new(&h, Some(PEER));
+    assert!(!format!("{client:?}").contains("secret-session"));
+    let cookie = login.login(&Session::default(), &client, "42", Remember::Yes);
+    assert!(!format!("{cookie:?}").contains("42|"), "{cookie:?}");
+    assert!(cookie.header().unwrap().is_sensitive());
+}

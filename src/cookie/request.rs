@@ -213,3 +213,16 @@ pub(crate) fn request_cookie(headers: &http::HeaderMap, name: &str) -> Option<St
         .last()
         .map(|c| c.value_trimmed().to_owned())
 }
+
+/// The first value of the request cookie `name`, as Werkzeug's cookie dict
+/// keeps it (a host-only and a domain cookie of one name: the first wins).
+pub(crate) fn request_cookie_first(headers: &http::HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|h| h.to_str().ok())
+        .flat_map(Cookie::split_parse)
+        .flatten()
+        .find(|c| c.name() == name)
+        .map(|c| c.value_trimmed().to_owned())
+}

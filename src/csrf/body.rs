@@ -23,7 +23,6 @@ pin_project! {
     /// let body: CsrfBody<String> = CsrfBody::from("text=hi".to_owned());
     /// assert_eq!(body.size_hint().exact(), Some(7));
     /// ```
-    #[derive(Debug)]
     pub struct CsrfBody<B> {
         #[pin]
         inner: Inner<B>,
@@ -44,6 +43,19 @@ pin_project! {
             #[pin]
             body: B,
         },
+    }
+}
+
+impl<B> std::fmt::Debug for CsrfBody<B> {
+    /// The form's length, never its fields (a login form holds a password).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.inner {
+            Inner::Buffered { data, .. } => f
+                .debug_struct("CsrfBody")
+                .field("buffered_bytes", &data.as_ref().map_or(0, Bytes::len))
+                .finish(),
+            Inner::Streaming { .. } => f.debug_struct("CsrfBody").finish_non_exhaustive(),
+        }
     }
 }
 
@@ -102,11 +114,22 @@ impl<B: Body<Data = Bytes>> Body for CsrfBody<B> {
     }
 }
 
-/// The first non-empty value of a form field named `field` (or, for
-/// prefixed forms as Flask-WTF allows, ending in it).
-pub(crate) fn form_field(form: &[u8], field: &str, suffix_ok: bool) -> Option<String> {
-    form_urlencoded::parse(form)
-        .find(|(k, v)| !v.is_empty() && (k == field || (suffix_ok && k.ends_with(field))))
+/// The token field of a form as each framework picks it. Django
+/// (`request.POST.get`) takes the field's *last* value, and an empty one
+/// means "look at the header"; Flask-WTF takes the first non-empty value of
+/// the exact field, then of any field ending in it (prefixed forms).
+pub(crate) fn form_field(form: &[u8], field: &str, flask: bool) -> Option<String> {
+    let pairs = || form_urlencoded::parse(form);
+    if !flask {
+        return pairs()
+            .filter(|(k, _)| k == field)
+            .last()
+            .map(|(_, v)| v.into_owned())
+            .filter(|v| !v.is_empty());
+    }
+    pairs()
+        .find(|(k, v)| k == field && !v.is_empty())
+        .or_else(|| pairs().find(|(k, v)| k.ends_with(field) && !v.is_empty()))
         .map(|(_, v)| v.into_owned())
 }
 

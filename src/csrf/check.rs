@@ -88,12 +88,20 @@ impl fmt::Display for CsrfRejection {
 
 impl std::error::Error for CsrfRejection {}
 
-/// The methods both frameworks check.
-pub(crate) fn is_unsafe(method: &Method) -> bool {
-    !matches!(
-        *method,
-        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
-    )
+/// The methods each framework checks: Django every method but GET, HEAD,
+/// OPTIONS and TRACE; Flask-WTF its `WTF_CSRF_METHODS`, POST, PUT, PATCH
+/// and DELETE.
+pub(crate) fn is_checked(config: &Config, method: &Method) -> bool {
+    match config.scheme {
+        Scheme::Django { .. } => !matches!(
+            *method,
+            Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+        ),
+        Scheme::FlaskWtf { .. } => matches!(
+            *method,
+            Method::POST | Method::PUT | Method::PATCH | Method::DELETE
+        ),
+    }
 }
 
 /// The secret the request carries for Django's cookie mode: `Ok(None)`
@@ -102,7 +110,14 @@ pub(crate) fn django_cookie_secret(
     config: &Config,
     headers: &HeaderMap,
 ) -> Result<Option<String>, django::FormatError> {
-    let Scheme::Django { cookie_name, .. } = &config.scheme else {
+    // Under CSRF_USE_SESSIONS Django never reads the cookie (another app's
+    // `csrftoken` on the domain must not disturb the session's secret).
+    let Scheme::Django {
+        cookie_name,
+        sessions: false,
+        ..
+    } = &config.scheme
+    else {
         return Ok(None);
     };
     request_cookie(headers, cookie_name)
@@ -121,10 +136,7 @@ fn served<'a>(config: &'a Config, parts: &'a Parts) -> Served<'a> {
             .map(|(_, p)| p)
             .filter(|p| !p.contains(']'))
     });
-    let cookie_domain = match &config.scheme {
-        Scheme::Django { cookie, .. } => cookie.domain.as_deref(),
-        Scheme::FlaskWtf { .. } => None,
-    };
+    let cookie_domain = config.referer_domain.as_deref();
     Served {
         host,
         secure: config.secure,
@@ -227,7 +239,8 @@ pub(crate) fn verify(
                 token.ok_or_else(|| CsrfRejection::forbidden("CSRF token missing."))?;
             let source = match source {
                 Source::Form => "POST",
-                Source::Header => "the 'X-CSRFToken' HTTP header",
+                // `parse_header_name(CSRF_HEADER_NAME)`, title-cased, as Django prints it.
+                Source::Header => "the 'X-Csrftoken' HTTP header",
             };
             match django::token_matches(&token, django_secret) {
                 Ok(true) => Ok(()),
@@ -254,18 +267,29 @@ pub(crate) fn verify(
 }
 
 /// Flask-WTF's `WTF_CSRF_SSL_STRICT`: over HTTPS the Referer must be this
-/// host (`same_origin(referrer, f"https://{host}/")`).
+/// host (`same_origin(referrer, f"https://{host}/")`: scheme, host name
+/// and port; Werkzeug's `request.host` drops the default `:443`).
 fn flask_ssl_strict(parts: &Parts) -> Result<(), CsrfRejection> {
     let referer = header(&parts.headers, REFERER.as_str())
         .filter(|r| !r.is_empty())
         .ok_or_else(|| CsrfRejection::forbidden("The referrer header is missing."))?;
-    let host = header(&parts.headers, HOST.as_str()).unwrap_or_default();
+    let host = header(&parts.headers, HOST.as_str())
+        .or_else(|| parts.uri.authority().map(|a| a.as_str()))
+        .unwrap_or_default();
+    let origin = |netloc: &str| {
+        // Userinfo is not part of the origin.
+        let netloc = netloc.rsplit_once('@').map_or(netloc, |(_, h)| h);
+        netloc
+            .strip_suffix(":443")
+            .unwrap_or(netloc)
+            .to_ascii_lowercase()
+    };
     let rest = referer
         .get(..8)
         .filter(|s| s.eq_ignore_ascii_case("https://"))
         .map(|_| &referer[8..]);
     let netloc = rest.map(|r| &r[..r.find(['/', '?', '#']).unwrap_or(r.len())]);
-    if netloc.is_some_and(|n| n.eq_ignore_ascii_case(host)) {
+    if netloc.is_some_and(|n| origin(n) == origin(host)) {
         Ok(())
     } else {
         Err(CsrfRejection::forbidden(

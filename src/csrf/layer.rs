@@ -43,6 +43,9 @@ pub(crate) struct Config {
     pub(crate) body_limit: usize,
     /// Paths not checked (`csrf_exempt`, `csrf.exempt`).
     pub(crate) exempt: Vec<String>,
+    /// `CSRF_COOKIE_DOMAIN` (or `SESSION_COOKIE_DOMAIN`) as configured,
+    /// leading dot kept: the Referer check's domain pattern.
+    pub(crate) referer_domain: Option<String>,
 }
 
 impl Config {
@@ -92,6 +95,7 @@ impl CsrfLayer {
                 secure: false,
                 body_limit: DEFAULT_BODY_LIMIT,
                 exempt: Vec::new(),
+                referer_domain: None,
             }),
         }
     }
@@ -247,9 +251,12 @@ impl CsrfLayer {
     /// # Ok::<_, tower_cookie_session::ConfigError>(())
     /// ```
     pub fn with_cookie_domain(mut self, domain: &str) -> Result<Self, crate::ConfigError> {
-        if let Scheme::Django { cookie, .. } = &mut self.config_mut().scheme {
+        let config = self.config_mut();
+        if let Scheme::Django { cookie, .. } = &mut config.scheme {
             cookie.set_domain(domain)?;
             cookie.rebuild();
+            // `.example.com` matches its subdomains in Django's Referer check.
+            config.referer_domain = Some(domain.trim().to_ascii_lowercase());
         }
         Ok(self)
     }

@@ -2,10 +2,12 @@
 //! theirs: a form rendered by the Python app posts to a Rust route, and the
 //! reverse.
 //!
-//! [`CsrfLayer`] refuses a `POST`, `PUT`, `PATCH` or `DELETE` without a
-//! valid token (403, with the framework's reason in the body and a
-//! [`CsrfRejection`] in the response extensions) before the handler runs;
-//! [`CsrfToken`] gives a handler the token to put in a form.
+//! [`CsrfLayer`] refuses a request without a valid token before the handler
+//! runs — under Django every method but `GET`, `HEAD`, `OPTIONS` and
+//! `TRACE`, under Flask-WTF `POST`, `PUT`, `PATCH` and `DELETE` — with 403
+//! (Flask-WTF itself answers 400), the framework's reason in the body and a
+//! [`CsrfRejection`] in the response extensions; [`CsrfToken`] gives a
+//! handler the token to put in a form.
 //!
 //! - [`CsrfLayer::django`]: the secret in Django's `csrftoken` cookie (or
 //!   the session's `_csrftoken` with [`CsrfLayer::django_with_sessions`]),
@@ -17,10 +19,13 @@
 //!
 //! Why a layer and not only an extractor: both Python frameworks protect
 //! every unsafe route unless one is exempted, and a route that forgets an
-//! extractor is open. The layer reads a form body once, up to a limit, and
-//! hands it on whole ([`CsrfBody`]); a token in a header never touches the
-//! body. Put it inside the [`SessionLayer`](crate::SessionLayer) (added
-//! before it), which it needs for Flask-WTF and Django's session mode.
+//! extractor is open. The layer reads an `application/x-www-form-urlencoded`
+//! body once, up to a limit, and hands it on whole ([`CsrfBody`]); any other
+//! body (JSON with the token in a header) streams through unread. A
+//! `multipart/form-data` form is not parsed: send its token in the
+//! `X-CSRFToken` header. Put the layer inside the
+//! [`SessionLayer`](crate::SessionLayer) (added before it), which it needs
+//! for Flask-WTF and Django's session mode.
 //!
 //! ```
 //! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {

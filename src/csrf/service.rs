@@ -80,7 +80,7 @@ where
         parts.extensions.insert(handle.clone());
 
         let path = parts.uri.path();
-        if !check::is_unsafe(&parts.method) || config.exempt.iter().any(|p| p == path) {
+        if !check::is_checked(config, &parts.method) || config.exempt.iter().any(|p| p == path) {
             let req = Request::from_parts(parts, CsrfBody::from(body));
             return CsrfFuture::calling(self.inner.call(req), handle);
         }
@@ -93,6 +93,11 @@ where
             String::new()
         };
         if check::reads_form(config, &parts) {
+            // A body that says up front it is over the limit is refused
+            // before a byte of it is read.
+            if body.size_hint().lower() > config.body_limit as u64 {
+                return CsrfFuture::rejected(CsrfRejection::too_large(config.body_limit), handle);
+            }
             // Take the service that was polled ready; leave a clone.
             let clone = self.inner.clone();
             let service = std::mem::replace(&mut self.inner, clone);

@@ -189,6 +189,9 @@ impl DjangoAuth {
                 session.clear();
             }
         }
+        // Django's `cycle_key()`; here a new login stamp (`Session::renew`),
+        // which `with_max_lifetime` and a logout-everywhere validator use.
+        session.renew();
         let backend = self
             .config
             .backends

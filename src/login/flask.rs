@@ -13,7 +13,7 @@ use subtle::ConstantTimeEq;
 
 use super::RememberCookie;
 use crate::cookie::attributes::{Attributes, CookieExpiry};
-use crate::cookie::request::request_cookie;
+use crate::cookie::request::request_cookie_first;
 use crate::{Key, Session};
 
 /// Flask-Login's `SESSION_KEYS`: what a strong-protection failure removes.
@@ -106,10 +106,20 @@ pub enum Remember {
 /// let client = Client::new(&headers, Some([203, 0, 113, 7].into()));
 /// # let _ = client;
 /// ```
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct Client<'a> {
     headers: &'a HeaderMap,
     remote_addr: Option<IpAddr>,
+}
+
+impl std::fmt::Debug for Client<'_> {
+    /// The peer address only: the headers hold the session and remember
+    /// cookies, which are credentials.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("remote_addr", &self.remote_addr)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<'a> Client<'a> {
@@ -197,6 +207,7 @@ impl FlaskLogin {
     /// every remember-me login).
     #[must_use]
     pub fn new(secret_key: Key) -> Self {
+        let key = latin1_key(secret_key);
         let mut remember = Attributes::default();
         // Flask-Login's defaults: not Secure, HttpOnly, no SameSite, Expires only.
         remember.secure = false;
@@ -205,7 +216,7 @@ impl FlaskLogin {
         remember.expires_attribute = true;
         Self {
             config: Arc::new(Config {
-                key: secret_key,
+                key,
                 version: FlaskLoginVersion::default(),
                 protection: SessionProtection::default(),
                 remember_name: "remember_token".to_owned(),
@@ -269,7 +280,7 @@ impl FlaskLogin {
             let fresh = session.get_value("_fresh") == Some(Value::Bool(true));
             return Some(FlaskUser { id, fresh });
         }
-        let remembered = request_cookie(client.headers, &self.config.remember_name)?;
+        let remembered = request_cookie_first(client.headers, &self.config.remember_name)?;
         if session.get_value("_remember") == Some(Value::from("clear")) {
             return None;
         }
@@ -289,7 +300,10 @@ impl FlaskLogin {
         if session.get_value("_id").as_ref().and_then(Value::as_str) == Some(ident.as_str()) {
             return false;
         }
-        if protection == SessionProtection::Basic || session.is_permanent() {
+        // Flask-Login reads `session.get("_permanent", False)`: the key,
+        // not the layer's default permanence.
+        let permanent = session.get_value("_permanent") == Some(Value::Bool(true));
+        if protection == SessionProtection::Basic || permanent {
             if session.get_value("_fresh") != Some(Value::Bool(false)) {
                 let _ = session.insert("_fresh", false);
             }
@@ -313,6 +327,9 @@ impl FlaskLogin {
         user_id: &str,
         remember: Remember,
     ) -> RememberCookie {
+        // A new login stamp (`Session::renew`): `with_max_lifetime` and a
+        // logout-everywhere validator count from here, as for any login.
+        session.renew();
         let _ = session.insert("_user_id", user_id);
         let _ = session.insert("_fresh", true);
         let _ = session.insert("_id", self.identifier(client));
@@ -325,25 +342,39 @@ impl FlaskLogin {
             Remember::Yes => session
                 .get_value("_remember_seconds")
                 .and_then(|v| v.as_f64())
-                .filter(|s| s.is_finite() && *s >= 0.0)
-                .map_or(self.config.remember_duration, Duration::from_secs_f64),
+                .and_then(|s| Duration::try_from_secs_f64(s).ok())
+                .unwrap_or(self.config.remember_duration),
             Remember::For(duration) => {
                 let _ = session.insert("_remember_seconds", duration.as_secs_f64());
                 duration
             }
         };
         let value = self.remember_cookie_value(user_id);
-        let expires = time::OffsetDateTime::now_utc()
-            + time::Duration::try_from(duration).unwrap_or(time::Duration::MAX);
+        // A duration past year 9999 (`Duration::MAX`: "forever") is capped
+        // there rather than overflowing the date.
+        let expires = time::Duration::try_from(duration)
+            .ok()
+            .and_then(|d| time::OffsetDateTime::now_utc().checked_add(d))
+            .unwrap_or_else(|| {
+                time::OffsetDateTime::new_utc(
+                    time::Date::from_calendar_date(9999, time::Month::December, 31)
+                        .unwrap_or(time::Date::MAX),
+                    time::Time::MIDNIGHT,
+                )
+            });
         let expiry = CookieExpiry::At {
             expires,
             max_age: duration.as_secs(),
         };
-        RememberCookie(
+        let mut header =
             self.config
                 .remember
-                .set_cookie(&self.config.remember_name, &value, &expiry),
-        )
+                .set_cookie(&self.config.remember_name, &value, &expiry);
+        // HTTP/2 must not index a credential (HPACK's never-indexed form).
+        if let Some(h) = &mut header {
+            h.set_sensitive(true);
+        }
+        RememberCookie(header)
     }
 
     /// `logout_user()`: removes `_user_id`, `_fresh`, `_id` (other keys,
@@ -355,7 +386,7 @@ impl FlaskLogin {
         for key in ["_user_id", "_fresh", "_id"] {
             session.remove(key);
         }
-        if request_cookie(client.headers, &self.config.remember_name).is_none() {
+        if request_cookie_first(client.headers, &self.config.remember_name).is_none() {
             return RememberCookie(None);
         }
         let _ = session.insert("_remember", "clear");
@@ -387,6 +418,24 @@ impl FlaskLogin {
         mac.update(payload.as_bytes());
         mac.finalize().into_bytes().to_vec()
     }
+}
+
+/// Flask-Login's `_secret_key`: a `str` `SECRET_KEY` is encoded as Latin-1
+/// (the session's itsdangerous uses UTF-8). A key given as UTF-8 text whose
+/// characters all fit Latin-1 is re-encoded; any other key is used as is
+/// (Python could not encode it: its remember cookies fail there too).
+fn latin1_key(key: Key) -> Key {
+    let Ok(text) = std::str::from_utf8(key.bytes()) else {
+        return key;
+    };
+    if text.is_ascii() {
+        return key;
+    }
+    let latin1: Option<Vec<u8>> = text
+        .chars()
+        .map(|c| u8::try_from(u32::from(c)).ok())
+        .collect();
+    latin1.and_then(|bytes| Key::new(bytes).ok()).unwrap_or(key)
 }
 
 /// `_user_id` as Flask-Login hands it to `user_loader`: text; a number

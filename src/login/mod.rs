@@ -44,9 +44,19 @@ pub use self::native::{Auth, AuthUser, HASH_KEY, USER_KEY};
 /// assert!(res.headers()["set-cookie"].to_str()?.starts_with("remember_token=42|"));
 /// # Ok::<_, Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 #[must_use = "the remember cookie must reach the response, or a logout does not stick"]
 pub struct RememberCookie(pub(crate) Option<HeaderValue>);
+
+impl std::fmt::Debug for RememberCookie {
+    /// Whether there is a cookie, never its value: a remember cookie logs
+    /// its holder in.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RememberCookie")
+            .field("set_cookie", &self.0.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
 
 impl RememberCookie {
     /// The `Set-Cookie` value, if there is one to send.
