@@ -17,6 +17,8 @@
 //! Environment: `SECRET_KEY`, `SECRET_KEY_FALLBACKS`, `PORT`, `USERS_FILE`,
 //! `CSRF_TRUSTED_ORIGINS` (comma-separated).
 
+#[path = "common/keys.rs"]
+mod keys;
 #[path = "common/login_interop.rs"]
 mod login_interop;
 
@@ -83,7 +85,7 @@ async fn log_out(State(app): State<App>, session: Session) -> Json<Value> {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let (key, fallbacks) = login_interop::keys_from_env()?;
+    let (key, fallbacks) = keys::keys_from_env()?;
     let users_file: Arc<str> = std::env::var("USERS_FILE")
         .map_err(|_| "USERS_FILE must be set")?
         .into();

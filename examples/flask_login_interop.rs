@@ -15,6 +15,8 @@
 //! Environment: `SECRET_KEY`, `SECRET_KEY_FALLBACKS`, `PORT`, and the
 //! Flask app's `SESSION_PROTECTION` (basic|strong) and `WTF_CSRF_TIME_LIMIT`.
 
+#[path = "common/keys.rs"]
+mod keys;
 #[path = "common/login_interop.rs"]
 mod login_interop;
 
@@ -77,7 +79,7 @@ async fn log_out(
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let (key, fallbacks) = login_interop::keys_from_env()?;
+    let (key, fallbacks) = keys::keys_from_env()?;
     let protection = match std::env::var("SESSION_PROTECTION").as_deref() {
         Ok("strong") => SessionProtection::Strong,
         Ok("off") => SessionProtection::Off,

@@ -14,6 +14,8 @@
 //!
 //! The routes are in `examples/common/python_interop.rs`.
 
+#[path = "common/keys.rs"]
+mod keys;
 #[path = "common/python_interop.rs"]
 mod python_interop;
 
@@ -21,7 +23,7 @@ use tower_cookie_session::SessionLayer;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let (key, fallbacks) = python_interop::keys_from_env()?;
+    let (key, fallbacks) = keys::keys_from_env()?;
     // Plain HTTP on loopback: the cookie must not be `Secure`.
     let layer = SessionLayer::quart(key)
         .with_fallback_keys(fallbacks)

@@ -12,19 +12,6 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 use tower_cookie_session::csrf::CsrfToken;
-use tower_cookie_session::Key;
-
-/// `SECRET_KEY` and `SECRET_KEY_FALLBACKS`, as the Python half reads them.
-pub(crate) fn keys_from_env() -> Result<(Key, Vec<Key>), Box<dyn std::error::Error>> {
-    let secret = env::var("SECRET_KEY").map_err(|_| "SECRET_KEY must be set")?;
-    let fallbacks = env::var("SECRET_KEY_FALLBACKS")
-        .unwrap_or_default()
-        .split(',')
-        .filter(|k| !k.is_empty())
-        .map(Key::new)
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok((Key::new(secret)?, fallbacks))
-}
 
 /// A form field of an urlencoded body.
 pub(crate) fn form_field(body: &[u8], name: &str) -> Option<String> {

@@ -23,7 +23,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
-use tower_cookie_session::{Key, Session, SessionLayer};
+use tower_cookie_session::{Session, SessionLayer};
 
 type Reply = Result<Json<Value>, (StatusCode, String)>;
 
@@ -74,18 +74,6 @@ async fn counter(session: Session) -> Reply {
         + 1;
     session.insert("counter", n).map_err(internal)?;
     Ok(Json(json!({ "counter": n })))
-}
-
-/// `SECRET_KEY` and `SECRET_KEY_FALLBACKS`, as the Python half reads them.
-pub(crate) fn keys_from_env() -> Result<(Key, Vec<Key>), Box<dyn std::error::Error>> {
-    let secret = env::var("SECRET_KEY").map_err(|_| "SECRET_KEY must be set")?;
-    let fallbacks = env::var("SECRET_KEY_FALLBACKS")
-        .unwrap_or_default()
-        .split(',')
-        .filter(|k| !k.is_empty())
-        .map(Key::new)
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok((Key::new(secret)?, fallbacks))
 }
 
 /// Serves the contract's routes behind `layer` on `127.0.0.1:$PORT`.
