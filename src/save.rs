@@ -62,8 +62,11 @@ fn finish<B>(
     session: &State,
     res: &mut Response<B>,
 ) -> Result<(), SessionTooLarge> {
-    let request = session.request_info();
-    let saved = save(config, session, request, res)?;
+    // Read once: the save below acts on this answer, whatever a handle
+    // kept elsewhere does meanwhile.
+    let untouched = !session.is_accessed() && !session.is_modified();
+    let request = session.request_info(untouched && !config.refresh_each_request);
+    let saved = save(config, session, request, untouched, res)?;
     if matches!(saved, Saved::Nothing) && request.orphans().next().is_some() {
         // The inner service's own cookies are read only when they matter.
         let handler = HandlerCookies::scan(&config.names, &config.attributes, res.headers());
@@ -115,23 +118,16 @@ fn refresh_wanted(
     config: &Config,
     session: &State,
     request: RequestInfo,
-    now: u64,
     permanent: Option<bool>,
 ) -> bool {
     config.refresh_each_request
         && request.had_session_cookie
         && permanent.unwrap_or_else(|| session.may_be_permanent())
-        && session.refresh_due(config, now)
+        && session.refresh_due(config)
 }
 
 /// What to do with the session the handler left, once it is loaded.
-fn decide(
-    config: &Config,
-    session: &State,
-    request: RequestInfo,
-    server_error: bool,
-    now: u64,
-) -> Decision {
+fn decide(config: &Config, session: &State, request: RequestInfo, server_error: bool) -> Decision {
     let (empty, permanent) = session.save_state(config);
     let modified = session.is_modified();
     if server_error && !config.save_on_server_error {
@@ -144,7 +140,7 @@ fn decide(
         }
     } else if modified {
         Decision::Write
-    } else if refresh_wanted(config, session, request, now, Some(permanent)) {
+    } else if refresh_wanted(config, session, request, Some(permanent)) {
         Decision::Refresh
     } else {
         Decision::Nothing
@@ -155,24 +151,18 @@ fn save<B>(
     config: &Config,
     session: &State,
     request: RequestInfo,
+    untouched: bool,
     res: &mut Response<B>,
 ) -> Result<Saved, SessionTooLarge> {
-    let now = config.now();
-    let untouched = !session.is_accessed() && !session.is_modified();
     // An untouched session can only be refreshed: when the rule says no
-    // from the token's text, it is never loaded.
-    if untouched && !refresh_wanted(config, session, request, now, None) {
+    // from the token's text, it is never loaded (nor the clock read).
+    if untouched && !refresh_wanted(config, session, request, None) {
         return Ok(Saved::Nothing);
     }
+    let now = config.now();
     // Decided after loading: loading may revoke the session (lifetime,
     // validator), which modifies it.
-    let decision = decide(
-        config,
-        session,
-        request,
-        res.status().is_server_error(),
-        now,
-    );
+    let decision = decide(config, session, request, res.status().is_server_error());
     if session.is_accessed() {
         add_vary_cookie(res.headers_mut());
     }

@@ -142,10 +142,11 @@ impl State {
     /// signed timestamp is at least that old. Judged from the verified
     /// session, else the cache, else the token's text unverified (a forged
     /// young timestamp only skips a refresh; an old one goes on to verify).
-    pub(crate) fn refresh_due(&self, config: &Config, now: u64) -> bool {
+    pub(crate) fn refresh_due(&self, config: &Config) -> bool {
         let Some(after) = config.refresh_after else {
             return true;
         };
+        let now = config.now();
         let mut data = self.lock();
         let ts = if data.loaded {
             data.signed_at
@@ -230,14 +231,21 @@ impl State {
     }
 
     /// What the request carried, parsing the headers only if they may hold
-    /// our cookies.
-    pub(crate) fn request_info(&self) -> RequestInfo {
+    /// our cookies. `chunks_only`: the caller needs only the chunks (an
+    /// untouched session that is never refreshed, where nothing but stale
+    /// chunks can need expiring), so headers without `name.` are not parsed.
+    pub(crate) fn request_info(&self, chunks_only: bool) -> RequestInfo {
         let Some(config) = &self.config else {
             return RequestInfo::default();
         };
         let mut data = self.lock();
         if let Cookies::Unparsed(headers) = &data.cookies {
-            if !headers.may_hold(&config.names.name) {
+            let may_hold = if chunks_only {
+                headers.may_hold_chunk(&config.names.chunk_finder)
+            } else {
+                headers.may_hold(&config.names.finder)
+            };
+            if !may_hold {
                 return RequestInfo::default();
             }
         }
@@ -473,13 +481,29 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(COOKIE, "theme=dark; lang=en".parse().unwrap());
         let state = State::new(Arc::clone(&config), &headers);
-        let info = state.request_info();
+        let info = state.request_info(false);
         assert!(!info.had_session_cookie);
         assert!(matches!(state.lock().cookies, Cookies::Unparsed(_)));
         let mut headers = HeaderMap::new();
         headers.insert(COOKIE, "theme=dark; session.2=x".parse().unwrap());
-        let info = State::new(config, &headers).request_info();
+        let info = State::new(Arc::clone(&config), &headers).request_info(false);
         assert!(info.carried.contains(2) && !info.had_session_cookie);
+        let info = State::new(Arc::clone(&config), &headers).request_info(true);
+        assert!(
+            info.carried.contains(2),
+            "a chunk is found when only chunks matter"
+        );
+        // Only chunks matter: our base cookie alone is not even parsed.
+        let mut headers = HeaderMap::new();
+        headers.insert(COOKIE, "theme=dark; session=abc".parse().unwrap());
+        let state = State::new(Arc::clone(&config), &headers);
+        assert!(state.request_info(true).carried.iter().next().is_none());
+        assert!(matches!(state.lock().cookies, Cookies::Unparsed(_)));
+        assert!(
+            State::new(config, &headers)
+                .request_info(false)
+                .had_session_cookie
+        );
     }
 
     #[test]

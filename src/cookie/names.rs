@@ -9,6 +9,11 @@ use crate::ConfigError;
 pub(crate) struct Names {
     pub(crate) name: String,
     pub(crate) chunk_names: Vec<String>,
+    /// A substring searcher for `name`, built once: building one costs
+    /// more than searching a short header with it.
+    pub(crate) finder: memchr::memmem::Finder<'static>,
+    /// The same for `name.`, the chunks' common prefix.
+    pub(crate) chunk_finder: memchr::memmem::Finder<'static>,
 }
 
 impl Names {
@@ -27,6 +32,8 @@ impl Names {
             chunk_names: (1..=MAX_CHUNKS_CAP)
                 .map(|i| format!("{name}.{i}"))
                 .collect(),
+            finder: memchr::memmem::Finder::new(name.as_bytes()).into_owned(),
+            chunk_finder: memchr::memmem::Finder::new(format!("{name}.").as_bytes()).into_owned(),
         })
     }
 

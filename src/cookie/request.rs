@@ -8,6 +8,7 @@ use std::ops::Range;
 use cookie::Cookie;
 use http::header::GetAll;
 use http::HeaderValue;
+use memchr::memmem::Finder;
 
 use crate::cookie::chunk::{self, ChunkSet, MAX_CHUNKS_CAP};
 
@@ -36,14 +37,26 @@ impl CookieHeaders {
     /// Whether a cookie named `name` or `name.N` may be among them: a
     /// byte search, no parsing. A "no" is certain; a "yes" is checked by
     /// parsing.
-    pub(crate) fn may_hold(&self, name: &str) -> bool {
-        let name = name.as_bytes();
+    pub(crate) fn may_hold(&self, name: &Finder<'_>) -> bool {
+        let len = name.needle().len();
         // A vectorised substring search: a 2 KB header of other cookies
         // costs ~0.1 µs where a byte-by-byte window scan cost ~1.1 µs.
         self.iter().any(|h| {
             let h = h.as_bytes();
-            memchr::memmem::find_iter(h, name)
-                .any(|i| matches!(h.get(i + name.len()), Some(b'=' | b'.' | b' ' | b'\t')))
+            name.find_iter(h)
+                .any(|i| matches!(h.get(i + len), Some(b'=' | b'.' | b' ' | b'\t')))
+        })
+    }
+
+    /// Whether a chunk cookie `name.N` may be among them, given a searcher
+    /// for `name.`: as [`CookieHeaders::may_hold`], a "no" is certain.
+    pub(crate) fn may_hold_chunk(&self, prefix: &Finder<'_>) -> bool {
+        let len = prefix.needle().len();
+        self.iter().any(|h| {
+            let h = h.as_bytes();
+            prefix
+                .find_iter(h)
+                .any(|i| h.get(i + len).is_some_and(u8::is_ascii_digit))
         })
     }
 }
