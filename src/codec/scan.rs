@@ -494,34 +494,38 @@ impl Cursor<'_> {
 }
 
 /// How many bytes at the start of `bytes` need no decision inside a string:
-/// printable ASCII other than `"` and `\`. Eight at a time (SWAR: a word
-/// with no such byte is skipped whole), then byte by byte.
+/// printable ASCII other than `"` and `\`. Eight at a time (SWAR), the
+/// last few bytes padded with zeros (which stop the run) into a final word.
 fn plain_run(bytes: &[u8]) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    // Sets the high bit of each byte of `v` that is zero (and maybe of the
-    // bytes above it: only a hint, the byte loop decides).
-    let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
-    let special = |b: &u8| matches!(b, b'"' | b'\\' | 0..=0x1f | 0x7f..);
     let mut i = 0;
     while let Some(word) = bytes.get(i..i + 8) {
         let mut w = [0u8; 8];
         w.copy_from_slice(word);
-        let w = u64::from_le_bytes(w);
-        let hit = zero(w ^ (ONES * u64::from(b'"')))
-            | zero(w ^ (ONES * u64::from(b'\\')))
-            | zero(w ^ (ONES * 0x7f))
-            | (w.wrapping_sub(ONES * 0x20) & !w & HIGH)
-            | (w & HIGH);
-        if hit != 0 {
-            break;
+        if let Some(at) = first_special(u64::from_le_bytes(w)) {
+            return i + at;
         }
         i += 8;
     }
-    i + bytes[i..]
-        .iter()
-        .position(special)
-        .unwrap_or(bytes.len() - i)
+    let rest = &bytes[i..];
+    let mut w = [0u8; 8];
+    w[..rest.len()].copy_from_slice(rest);
+    i + first_special(u64::from_le_bytes(w)).map_or(rest.len(), |at| at.min(rest.len()))
+}
+
+/// The index of the first byte of `w` (little-endian) that is `"`, `\`, a
+/// control character, DEL or not ASCII. Each test below sets the high bit
+/// of the bytes it matches, and may set it in bytes above a match (a
+/// borrow), never below one: the lowest set bit is exact.
+fn first_special(w: u64) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+    let hit = zero(w ^ (ONES * u64::from(b'"')))
+        | zero(w ^ (ONES * u64::from(b'\\')))
+        | zero(w ^ (ONES * 0x7f))
+        | (w.wrapping_sub(ONES * 0x20) & !w & HIGH)
+        | (w & HIGH);
+    (hit != 0).then(|| hit.trailing_zeros() as usize / 8)
 }
 
 /// Whether `\uXXXX` is how Flask writes that code unit: lowercase hex, for
@@ -688,6 +692,48 @@ mod tests {
         }
         assert_eq!(plain_run(b" ~!#[]{}abcXYZ019"), 17);
         assert_eq!(plain_run(b""), 0);
+    }
+
+    #[test]
+    fn plain_runs_agree_with_a_byte_loop() {
+        let naive = |bytes: &[u8]| {
+            bytes
+                .iter()
+                .position(|b| matches!(b, b'"' | b'\\' | 0..=0x1f | 0x7f..))
+                .unwrap_or(bytes.len())
+        };
+        // Every byte value at every place of every length up to 17, after
+        // plain bytes and after bytes just beside the special ranges.
+        for len in 0..=17 {
+            for at in 0..len {
+                for stop in 0..=255u8 {
+                    for fill in [b'a', b' ', b'~', b'!', b'#', b'[', b']'] {
+                        let mut bytes = vec![fill; len];
+                        bytes[at] = stop;
+                        assert_eq!(plain_run(&bytes), naive(&bytes), "{bytes:?}");
+                    }
+                }
+            }
+        }
+        // Pseudo-random buffers, several specials each.
+        let mut x = 0x9e37_79b9_7f4a_7c15_u64;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let len = (x % 40) as usize;
+            let bytes: Vec<u8> = (0..len)
+                .map(|i| {
+                    let r = x.rotate_left(i as u32 * 7);
+                    if r % 11 == 0 {
+                        (r >> 8) as u8
+                    } else {
+                        b' ' + (r % 95) as u8
+                    }
+                })
+                .collect();
+            assert_eq!(plain_run(&bytes), naive(&bytes), "{bytes:?}");
+        }
     }
 
     #[test]
