@@ -48,9 +48,10 @@ pub(crate) fn base62_decode(text: &str) -> Option<u64> {
     })
 }
 
-/// Appends the unpadded URL-safe base64 of `bytes` to `out`.
+/// Appends the unpadded URL-safe base64 of `bytes` to `out`: vectorised,
+/// as the decode is, since a written payload is the bulk of a write.
 pub(crate) fn b64_append(bytes: &[u8], out: &mut String) {
-    URL_SAFE_NO_PAD.encode_string(bytes, out);
+    base64_simd::URL_SAFE_NO_PAD.encode_append(bytes, out);
 }
 
 /// Strict decode: no padding, no `+`/`/`, no stray bits (itsdangerous is

@@ -56,7 +56,7 @@ pub(crate) fn scan_object(text: &[u8], style: Style) -> Result<Vec<Member>, Scan
         style,
     };
     let mut open = Vec::new();
-    let mut members = Vec::with_capacity(members_hint(text));
+    let mut members = Vec::new();
     cursor.skip_ws();
     cursor.expect(b'{')?;
     cursor.skip_ws();
@@ -91,20 +91,6 @@ pub(crate) fn scan_object(text: &[u8], style: Style) -> Result<Vec<Member>, Scan
         return Err(cursor.error());
     }
     Ok(members)
-}
-
-/// At least as many members as `text` holds at the top level, most of the
-/// time: every member has a colon. Growing the vector by doubling instead
-/// cost six reallocations and copies on a 4 KiB payload of 140 members,
-/// more than this vectorised count; colons inside values only
-/// over-allocate (capped) a vector that lives for one scan.
-fn members_hint(text: &[u8]) -> usize {
-    const CAP: usize = 1024;
-    // A short text grows its vector once at most; counting costs more.
-    if text.len() < 256 {
-        return 8;
-    }
-    memchr::memchr_iter(b':', text).count().min(CAP)
 }
 
 /// Decodes a JSON string's contents (between the quotes, already checked
