@@ -328,6 +328,25 @@ async fn a_response_that_deletes_the_session_varies_on_cookie() {
     let orphans = serve(&app, "/none", "session.3=stale").await;
     assert!(orphans.deletes("session.3"));
     assert!(orphans.vary_cookie);
+    // Without refresh, an untouched route reads the header only for
+    // chunks: a stale one is still expired, a lone base cookie is left be.
+    let quiet = self::app(SessionLayer::new(key()).with_refresh_each_request(false));
+    let orphans = serve(
+        &quiet,
+        "/none",
+        &format!("session={revoked}; session.3=stale"),
+    )
+    .await;
+    assert!(
+        orphans.deletes("session.3"),
+        "refresh off: the orphan is expired"
+    );
+    assert!(
+        !orphans.deletes("session"),
+        "and the untouched session kept"
+    );
+    let untouched = serve(&quiet, "/none", &format!("session={revoked}")).await;
+    assert!(!untouched.deletes("session") && !untouched.vary_cookie);
 }
 
 // 10 -----------------------------------------------------------------------
